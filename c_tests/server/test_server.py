@@ -1,0 +1,829 @@
+#!/usr/bin/env python3
+"""Local HTTP + HTTPS test server for the nethttp C tests and benchmarks.
+
+Python standard library only.  Usage:
+
+  test_server.py serve [--port-file F] [--pid-file P]   run in the foreground
+  test_server.py start --port-file F [--pid-file P] [--log L]
+                                                       start detached, wait
+                                                       until listening, exit 0
+  test_server.py stop --port-file F [--pid-file P]     SIGTERM the detached
+                                                       server, remove files
+
+Common options: --max-lifetime SECONDS (default 1800; the server exits by
+itself after that, 0 = no limit) and --verbose (log every request).
+
+The port file holds one line "HTTP_PORT HTTPS_PORT\\n".  Both listeners bind
+127.0.0.1 on ephemeral ports (and ::1 on the same ports when possible).  The
+pid file defaults to F + ".pid".
+
+Endpoints (every method is accepted everywhere, HEAD gets headers only):
+  /echo                      request line, header lines and body, verbatim
+  /status/N                  status N (200..599), body "status N"
+  /delay/MS, /hold?ms=MS     sleep MS ms, then body "delayed MS"
+  /bytes/N                   N bytes, byte i = (i * 7 + 3) % 256
+  /chunked/N[?chunk=SIZE]    same bytes, Transfer-Encoding: chunked
+  /redirect?to=URL           302 to URL (default /echo)
+  /redirect/K                302 to /redirect/K-1, /redirect/0 -> /echo
+  /conn                      "conn ID", ID unique per TCP connection
+  /close-early               Content-Length 1000, 10 bytes sent, then close
+  /close-no-response         close without answering
+  /header?name=N&value=V     extra header "N: V" plus two "X-Multi" lines
+  /stats                     "requests R connections C"
+  anything else              404 "not found"
+
+cert.pem / key.pem were made by gen_cert.sh in this directory, i.e.
+  openssl req -new -newkey rsa:2048 -nodes -keyout key.pem -subj /CN=localhost
+  openssl ca -selfsign -extensions v3_server -startdate 20000101000000Z
+      -days 36500 ...   (v3_server: CA:TRUE, SAN DNS:localhost, IP:127.0.0.1,
+                         IP:::1; see gen_cert.sh for the exact config)
+"""
+
+import argparse
+import http
+import logging
+import os
+import queue
+import resource
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import parse_qs
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CERT_FILE = os.path.join(HERE, "cert.pem")
+KEY_FILE = os.path.join(HERE, "key.pem")
+
+LISTEN_BACKLOG = 4096
+HANDSHAKE_TIMEOUT = 10.0     # seconds for a TLS handshake
+IDLE_TIMEOUT = 300.0         # seconds a socket operation may block
+MAX_LINE = 1 << 20           # longest request/header line accepted
+MAX_HEADERS = 10000
+MAX_BYTES = 1 << 32          # cap for /bytes and /chunked
+MAX_DELAY_MS = 3600 * 1000
+THREAD_STACK = 512 * 1024    # keeps thousands of connection threads cheap
+WORKER_IDLE_EXIT = 60.0      # seconds an idle pooled thread lingers
+WANT_FDS = 65536             # soft RLIMIT_NOFILE to aim for
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+DEFAULT_MAX_LIFETIME = 1800.0
+
+TEXT = "text/plain"
+OCTET = "application/octet-stream"
+CRLF = b"\r\n"
+
+log = logging.getLogger("test_server")
+
+
+# --------------------------------------------------------------------------
+# Counters and the /bytes pattern
+
+class Stats:
+    """Request and connection counters shared by all listeners."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.connections = 0
+
+    def new_connection(self):
+        with self._lock:
+            self.connections += 1
+            return self.connections
+
+    def new_request(self):
+        with self._lock:
+            self.requests += 1
+
+    def snapshot(self):
+        with self._lock:
+            return self.requests, self.connections
+
+
+STATS = Stats()
+
+# The pattern repeats every 256 bytes, so one block (a multiple of 256) plus
+# one extra period serves any slice of up to BLOCK bytes at any offset.
+PERIOD = bytes((i * 7 + 3) % 256 for i in range(256))
+BLOCK = 256 * 1024
+PATTERN = memoryview(PERIOD * (BLOCK // 256 + 1))
+
+
+def pattern(offset, n):
+    """Bytes [offset, offset + n) of the /bytes stream, n <= BLOCK."""
+    start = offset % 256
+    return PATTERN[start:start + n]
+
+
+# --------------------------------------------------------------------------
+# Request parsing
+
+class BadRequest(Exception):
+    """Malformed message: answer 400 and close, the stream may be out of sync."""
+
+
+class BadArgument(Exception):
+    """Bad endpoint argument: answer 400 but keep the connection."""
+
+
+class PeerClosed(Exception):
+    """The client went away in the middle of a request."""
+
+
+class Request:
+    def __init__(self, raw_line, header_lines):
+        self.raw_line = raw_line            # request line as received
+        self.header_lines = header_lines    # header lines as received
+        method, target, version = raw_line.decode("latin-1").split()
+        self.method = method
+        self.version = version
+        if "://" in target:                 # absolute form: keep path+query
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        self.path, _, self.query = target.partition("?")
+        self.headers = parse_headers(header_lines)
+        self.body = b""
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def arg(self, name, default=None):
+        # latin-1 keeps every percent-decoded byte encodable in a header.
+        values = parse_qs(self.query, keep_blank_values=True,
+                          encoding="latin-1").get(name)
+        return values[0] if values else default
+
+
+def parse_headers(lines):
+    """Map lower-case names to values; repeated headers are comma-joined."""
+    headers = {}
+    last = None
+    for raw in lines:
+        line = raw.decode("latin-1")
+        if line[:1] in (" ", "\t") and last:  # obsolete line folding
+            headers[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise BadRequest("malformed header line")
+        last = name.lower()
+        value = value.strip()
+        headers[last] = headers[last] + ", " + value if last in headers else value
+    return headers
+
+
+def read_line(rfile):
+    line = rfile.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise BadRequest("line too long")
+    return line
+
+
+def strip_eol(line):
+    if line.endswith(CRLF):
+        return line[:-2]
+    return line[:-1] if line.endswith(b"\n") else line
+
+
+def is_blank(line):
+    return line in (CRLF, b"\n")
+
+
+def read_request_head(rfile):
+    """Read request line and headers; None on a clean EOF between requests."""
+    line = read_line(rfile)
+    while is_blank(line):       # stray CRLF after a body (RFC 9112 2.2)
+        line = read_line(rfile)
+    if not line:
+        return None
+    if not line.endswith(b"\n"):
+        raise PeerClosed("EOF inside the request line")
+    raw_line = strip_eol(line)
+    parts = raw_line.split()
+    if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
+        raise BadRequest("malformed request line")
+    header_lines = []
+    while True:
+        line = read_line(rfile)
+        if is_blank(line):
+            break
+        if not line.endswith(b"\n"):
+            raise PeerClosed("EOF inside the headers")
+        if len(header_lines) >= MAX_HEADERS:
+            raise BadRequest("too many headers")
+        header_lines.append(strip_eol(line))
+    return Request(raw_line, header_lines)
+
+
+def read_exact(rfile, n):
+    data = rfile.read(n)
+    if len(data) != n:
+        raise PeerClosed("EOF inside the body")
+    return data
+
+
+def read_chunked_body(rfile):
+    parts = []
+    while True:
+        size_field = strip_eol(read_line(rfile)).split(b";", 1)[0].strip()
+        if not size_field or size_field.strip(b"0123456789abcdefABCDEF"):
+            raise BadRequest("bad chunk size")
+        size = int(size_field, 16)
+        if size == 0:
+            break
+        parts.append(read_exact(rfile, size))
+        if not is_blank(read_line(rfile)):
+            raise BadRequest("missing CRLF after chunk data")
+    while True:                 # trailer fields are read and dropped
+        line = read_line(rfile)
+        if is_blank(line):
+            return b"".join(parts)
+        if not line:
+            raise PeerClosed("EOF inside the trailers")
+
+
+def body_length(req):
+    """'chunked', a byte count, or 0 when the request has no body."""
+    if "chunked" in req.header("transfer-encoding", "").lower():
+        return "chunked"
+    value = req.header("content-length")
+    if value is None:
+        return 0
+    if not value.isdigit():
+        raise BadRequest("bad Content-Length")
+    return int(value)
+
+
+def wants_keep_alive(req):
+    tokens = req.header("connection", "").lower()
+    if req.version == "HTTP/1.0":
+        return "keep-alive" in tokens
+    return "close" not in tokens
+
+
+# --------------------------------------------------------------------------
+# Connections
+
+class Connection:
+    """One accepted socket, served by its own thread until it is closed."""
+
+    def __init__(self, sock, conn_id, tls_ctx):
+        self.sock = sock
+        self.conn_id = conn_id
+        self.tls_ctx = tls_ctx
+        self.rfile = None
+        self.req = None
+        self.keep_alive = True
+
+    @property
+    def is_head(self):
+        return self.req is not None and self.req.method == "HEAD"
+
+    def run(self):
+        try:
+            self._setup()
+            while self._serve_one():
+                pass
+        except (OSError, PeerClosed) as e:
+            # Resets, timeouts and TLS failures (e.g. a client rejecting the
+            # certificate) are the client's business, not server errors.
+            log.debug("connection %d: %s", self.conn_id, e)
+        except Exception:
+            log.exception("connection %d: unexpected error", self.conn_id)
+        finally:
+            self._close()
+
+    def _setup(self):
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.tls_ctx is not None:
+            # Handshake here, in the connection thread, so a slow or failing
+            # client never stalls the accept loop.
+            self.sock.settimeout(HANDSHAKE_TIMEOUT)
+            self.sock = self.tls_ctx.wrap_socket(
+                self.sock, server_side=True, do_handshake_on_connect=False)
+            self.sock.do_handshake()
+        self.sock.settimeout(IDLE_TIMEOUT)
+        self.rfile = self.sock.makefile("rb", buffering=64 * 1024)
+
+    def _close(self):
+        if self.rfile is not None:
+            self.rfile.close()
+        try:
+            # FIN after whatever was sent, so nothing queued is lost to a RST.
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.sock.close()
+
+    def _serve_one(self):
+        """Serve one request; True if the connection stays open."""
+        self.req = None
+        try:
+            req = read_request_head(self.rfile)
+            if req is None:
+                return False
+            self.req = req
+            STATS.new_request()
+            self.keep_alive = wants_keep_alive(req)
+            req.body = self._read_body(req)
+        except BadRequest as e:
+            self.keep_alive = False
+            self.respond(400, b"bad request: %s" % str(e).encode())
+            return False
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("connection %d: %s", self.conn_id,
+                      req.raw_line.decode("latin-1"))
+        handler, arg = route(req.path)
+        try:
+            handler(self, req, arg)
+        except BadArgument as e:
+            self.respond(400, b"bad argument: %s" % str(e).encode())
+        return self.keep_alive
+
+    def _read_body(self, req):
+        length = body_length(req)
+        if length and req.version != "HTTP/1.0" and \
+                req.header("expect", "").lower() == "100-continue":
+            # libcurl waits up to a second for this before sending a body.
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if length == "chunked":
+            return read_chunked_body(self.rfile)
+        return read_exact(self.rfile, length) if length else b""
+
+    def send_head(self, status, headers, body=b""):
+        """Send status line and headers, plus body unless this is HEAD."""
+        lines = ["HTTP/1.1 %d %s" % (status, reason(status))]
+        lines += ["%s: %s" % item for item in headers]
+        if not self.keep_alive:
+            lines.append("Connection: close")
+        elif self.req is not None and self.req.version == "HTTP/1.0":
+            lines.append("Connection: keep-alive")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if body and not self.is_head:
+            data += body        # one send call for small responses
+        self.sock.sendall(data)
+
+    def respond(self, status, body=b"", ctype=TEXT, headers=()):
+        """A complete response with Content-Length."""
+        self.send_head(status, [("Content-Type", ctype),
+                                ("Content-Length", str(len(body))),
+                                *headers], body)
+
+
+def reason(status):
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+# --------------------------------------------------------------------------
+# Endpoints: handler(conn, req, arg), arg is the path rest after a prefix
+
+def parse_int(text, low, high, what="number"):
+    if text is None or not text.isdigit() or not low <= int(text) <= high:
+        raise BadArgument("%s must be an integer in %d..%d" % (what, low, high))
+    return int(text)
+
+
+def h_echo(c, req, _arg):
+    head = b"".join(line + CRLF for line in req.header_lines)
+    c.respond(200, req.raw_line + CRLF + head + CRLF + req.body, OCTET)
+
+
+def h_status(c, req, arg):
+    status = parse_int(arg, 200, 599, "status")
+    if status in (204, 304):    # these never carry a body
+        c.send_head(status, [])
+    else:
+        c.respond(status, b"status %d" % status)
+
+
+def sleep_then_answer(c, ms):
+    # A client that leaves meanwhile makes the send fail or the next read
+    # see EOF; both end the connection quietly.
+    if ms:
+        time.sleep(ms / 1000.0)
+    c.respond(200, b"delayed %d" % ms)
+
+
+def h_delay(c, req, arg):
+    sleep_then_answer(c, parse_int(arg, 0, MAX_DELAY_MS, "delay"))
+
+
+def h_hold(c, req, _arg):
+    sleep_then_answer(c, parse_int(req.arg("ms", "0"), 0, MAX_DELAY_MS, "ms"))
+
+
+def h_bytes(c, req, arg):
+    n = parse_int(arg, 0, MAX_BYTES, "size")
+    first = min(n, BLOCK)
+    c.send_head(200, [("Content-Type", OCTET), ("Content-Length", str(n))],
+                pattern(0, first))
+    if c.is_head:
+        return
+    for offset in range(first, n, BLOCK):
+        c.sock.sendall(pattern(offset, min(BLOCK, n - offset)))
+
+
+def h_chunked(c, req, arg):
+    n = parse_int(arg, 0, MAX_BYTES, "size")
+    size = parse_int(req.arg("chunk", "1000"), 1, BLOCK, "chunk")
+    c.send_head(200, [("Content-Type", OCTET),
+                      ("Transfer-Encoding", "chunked")])
+    if c.is_head:
+        return
+    # One send per chunk: with TCP_NODELAY each leaves as its own segment,
+    # so the client really sees the body arrive in pieces.
+    for offset in range(0, n, size):
+        k = min(size, n - offset)
+        c.sock.sendall(b"%x\r\n%b\r\n" % (k, pattern(offset, k)))
+    c.sock.sendall(b"0\r\n\r\n")
+
+
+def redirect(c, location):
+    if "\r" in location or "\n" in location:
+        raise BadArgument("bad redirect target")
+    c.respond(302, b"redirect", headers=[("Location", location)])
+
+
+def h_redirect(c, req, _arg):
+    redirect(c, req.arg("to", "/echo"))
+
+
+def h_redirect_n(c, req, arg):
+    k = parse_int(arg, 0, 1000000, "count")
+    redirect(c, "/redirect/%d" % (k - 1) if k else "/echo")
+
+
+def h_conn(c, req, _arg):
+    c.respond(200, b"conn %d" % c.conn_id)
+
+
+def h_close_early(c, req, _arg):
+    # No "Connection: close": this imitates a server dying mid-body.
+    c.send_head(200, [("Content-Type", OCTET), ("Content-Length", "1000")],
+                b"0123456789")
+    c.keep_alive = False
+
+
+def h_close_no_response(c, req, _arg):
+    c.keep_alive = False
+
+
+def h_header(c, req, _arg):
+    name, value = req.arg("name"), req.arg("value", "")
+    headers = [("X-Multi", "a"), ("X-Multi", "b")]
+    if name is not None:
+        if not name or any(ch in name for ch in ":\r\n \t") or \
+                "\r" in value or "\n" in value:
+            raise BadArgument("bad header name or value")
+        headers.insert(0, (name, value))
+    c.respond(200, b"ok", headers=headers)
+
+
+def h_stats(c, req, _arg):
+    c.respond(200, b"requests %d connections %d" % STATS.snapshot())
+
+
+def h_not_found(c, req, _arg):
+    c.respond(404, b"not found")
+
+
+EXACT_ROUTES = {
+    "/echo": h_echo,
+    "/hold": h_hold,
+    "/redirect": h_redirect,
+    "/conn": h_conn,
+    "/close-early": h_close_early,
+    "/close-no-response": h_close_no_response,
+    "/header": h_header,
+    "/stats": h_stats,
+}
+
+PREFIX_ROUTES = [
+    ("/status/", h_status),
+    ("/delay/", h_delay),
+    ("/bytes/", h_bytes),
+    ("/chunked/", h_chunked),
+    ("/redirect/", h_redirect_n),
+    ("/echo/", h_echo),
+]
+
+
+def route(path):
+    handler = EXACT_ROUTES.get(path)
+    if handler is not None:
+        return handler, None
+    for prefix, handler in PREFIX_ROUTES:
+        if path.startswith(prefix):
+            return handler, path[len(prefix):]
+    return h_not_found, None
+
+
+# --------------------------------------------------------------------------
+# Listening
+
+def make_tls_context():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(CERT_FILE, KEY_FILE)
+    ctx.set_alpn_protocols(["http/1.1"])    # keep HTTP/2 clients on 1.1
+    return ctx
+
+
+def open_listeners(tls_ctx):
+    """[(socket, tls_ctx or None)]: 127.0.0.1 always, ::1 when possible."""
+    http4 = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
+    https4 = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
+    listeners = [(http4, None), (https4, tls_ctx)]
+    # Same port on ::1 so "localhost" works either way; optional.
+    for sock4, ctx in list(listeners):
+        try:
+            sock6 = socket.create_server(
+                ("::1", sock4.getsockname()[1]), family=socket.AF_INET6,
+                backlog=LISTEN_BACKLOG)
+            listeners.append((sock6, ctx))
+        except OSError as e:
+            log.debug("no IPv6 listener: %s", e)
+    return listeners
+
+
+class WorkerPool:
+    """Runs each connection on its own thread, reusing idle threads: starting
+    a thread costs more than serving a short connection does."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._queue = queue.SimpleQueue()
+        self._idle = 0          # workers committed to taking from _queue
+
+    def submit(self, conn):
+        with self._lock:        # put under the lock: see _next()
+            if self._idle:
+                self._idle -= 1
+                self._queue.put(conn)
+                return
+        threading.Thread(target=self._work, args=(conn,), daemon=True).start()
+
+    def _work(self, conn):
+        while conn is not None:
+            conn.run()
+            conn = self._next()
+
+    def _next(self):
+        """The next connection, or None once idle too long (thread exits)."""
+        with self._lock:
+            self._idle += 1
+        try:
+            return self._queue.get(timeout=WORKER_IDLE_EXIT)
+        except queue.Empty:
+            pass
+        with self._lock:
+            # A submit that counted on us has put its connection already.
+            try:
+                return self._queue.get_nowait()
+            except queue.Empty:
+                self._idle -= 1
+                return None
+
+
+def accept_loop(lsock, tls_ctx, pool):
+    while True:
+        try:
+            sock, _addr = lsock.accept()
+        except OSError as e:    # e.g. EMFILE: back off, keep serving
+            log.error("accept failed: %s", e)
+            time.sleep(0.05)
+            continue
+        conn = Connection(sock, STATS.new_connection(), tls_ctx)
+        try:
+            pool.submit(conn)
+        except RuntimeError as e:
+            log.error("cannot start connection thread: %s", e)
+            sock.close()
+
+
+def raise_fd_limit():
+    """Debian's default soft limit (1024) is too low for 2000+ clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = WANT_FDS if hard == resource.RLIM_INFINITY else min(hard, WANT_FDS)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as e:
+            log.warning("cannot raise open file limit: %s", e)
+
+
+# --------------------------------------------------------------------------
+# Files shared with the start/stop commands
+
+def write_atomic(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def remove_file(path, only_if=None):
+    """Remove path; with only_if, only while it still holds that text."""
+    if path is None or (only_if is not None and read_text(path) != only_if):
+        return
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def read_pid(path):
+    text = read_text(path)
+    return int(text) if text and text.strip().isdigit() else None
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+def cmd_serve(args):
+    raise_fd_limit()
+    threading.stack_size(THREAD_STACK)
+    listeners = open_listeners(make_tls_context())
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    pool = WorkerPool()
+    for lsock, ctx in listeners:
+        threading.Thread(target=accept_loop, args=(lsock, ctx, pool),
+                         daemon=True).start()
+
+    http_port = listeners[0][0].getsockname()[1]
+    https_port = listeners[1][0].getsockname()[1]
+    pid_text, port_text = "%d\n" % os.getpid(), "%d %d\n" % (http_port, https_port)
+    if args.pid_file:
+        write_atomic(args.pid_file, pid_text)
+    if args.port_file:          # last: its presence means "ready"
+        write_atomic(args.port_file, port_text)
+    print("listening on http://127.0.0.1:%d/ and https://127.0.0.1:%d/"
+          % (http_port, https_port), flush=True)
+
+    lifetime = args.max_lifetime if args.max_lifetime > 0 else None
+    if not stop.wait(lifetime):
+        log.warning("maximum lifetime of %gs reached, exiting", lifetime)
+    remove_file(args.port_file, only_if=port_text)
+    remove_file(args.pid_file, only_if=pid_text)
+    logging.shutdown()
+    # Daemon threads may sit in blocking calls; do not wait for them.
+    os._exit(0)
+
+
+def is_our_server(pid):
+    """Guards against signalling an unrelated process that reused the pid."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmdline = f.read()
+    except FileNotFoundError:
+        return False
+    except OSError:             # no /proc: trust the pid file
+        return process_alive(pid)
+    return b"test_server.py" in cmdline and b"serve" in cmdline
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:                        # a zombie has exited already
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def wait_gone(pid, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process_alive(pid):
+            return True
+        time.sleep(0.02)
+    return not process_alive(pid)
+
+
+def stop_server(port_file, pid_file):
+    pid = read_pid(pid_file)
+    if pid and is_our_server(pid):
+        try:
+            os.kill(pid, signal.SIGTERM)
+            if not wait_gone(pid, STOP_TIMEOUT):
+                log.warning("server %d ignored SIGTERM, killing it", pid)
+                os.kill(pid, signal.SIGKILL)
+                wait_gone(pid, STOP_TIMEOUT)
+        except ProcessLookupError:
+            pass
+    remove_file(port_file)
+    remove_file(pid_file)
+
+
+def file_paths(args):
+    port_file = os.path.abspath(args.port_file)
+    pid_file = os.path.abspath(args.pid_file or port_file + ".pid")
+    return port_file, pid_file
+
+
+def cmd_stop(args):
+    stop_server(*file_paths(args))
+    return 0
+
+
+def read_ports(path):
+    text = read_text(path)
+    fields = text.split() if text and text.endswith("\n") else []
+    return fields if len(fields) == 2 and all(f.isdigit() for f in fields) else None
+
+
+def spawn_server(args, port_file, pid_file):
+    cmd = [sys.executable, os.path.abspath(__file__), "serve",
+           "--port-file", port_file, "--pid-file", pid_file,
+           "--max-lifetime", str(args.max_lifetime)]
+    if args.verbose:
+        cmd.append("--verbose")
+    log_path = os.path.abspath(args.log) if args.log else os.devnull
+    with open(log_path, "ab") as out:
+        # New session and no inherited descriptors: ctest's output pipes
+        # must close when this start command exits.
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, close_fds=True,
+                                start_new_session=True, cwd="/")
+
+
+def cmd_start(args):
+    port_file, pid_file = file_paths(args)
+    stop_server(port_file, pid_file)    # leftovers of an earlier run
+    proc = spawn_server(args, port_file, pid_file)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        ports = read_ports(port_file)
+        if ports:               # written only once both sockets listen
+            print("test server pid %d: http port %s, https port %s"
+                  % (proc.pid, ports[0], ports[1]))
+            proc.returncode = 0     # detached on purpose; silence Popen
+            return 0
+        if proc.poll() is not None:
+            print("test server exited early with status %d (see %s)"
+                  % (proc.returncode, args.log or "--log"), file=sys.stderr)
+            return 1
+        time.sleep(0.02)
+    print("test server did not start within %gs" % START_TIMEOUT,
+          file=sys.stderr)
+    proc.kill()
+    proc.wait()
+    remove_file(port_file)
+    remove_file(pid_file)
+    return 1
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="HTTP/HTTPS test server for the nethttp C tests.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run in the foreground")
+    start = sub.add_parser("start", help="start detached in the background")
+    stop = sub.add_parser("stop", help="stop a server made by start")
+    serve.add_argument("--port-file")
+    for p in (start, stop):
+        p.add_argument("--port-file", required=True)
+    for p in (serve, start, stop):
+        p.add_argument("--pid-file",
+                       help="default for start/stop: PORT_FILE.pid")
+    start.add_argument("--log", help="server output (default: discarded)")
+    for p in (serve, start):
+        p.add_argument("--max-lifetime", type=float,
+                       default=DEFAULT_MAX_LIFETIME,
+                       help="exit after this many seconds (0: never)")
+        p.add_argument("--verbose", action="store_true",
+                       help="log every request")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s test_server[%(process)d] %(levelname)s %(message)s")
+    commands = {"serve": cmd_serve, "start": cmd_start, "stop": cmd_stop}
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

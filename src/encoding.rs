@@ -1,0 +1,206 @@
+//! Percent-encoding (RFC 3986) and `application/x-www-form-urlencoded`,
+//! byte-exact in both directions.
+//!
+//! Every encoder comes in two parts: `*_len` computes the exact output length,
+//! and `*_into` writes into a buffer of exactly that length. The C layer uses
+//! them to fill one allocation of the right size; `urlencode` and friends are
+//! the convenient `Vec` forms.
+
+use crate::form::Form;
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// `UNRESERVED[b]` is true for RFC 3986's unreserved set `A-Z a-z 0-9 - . _ ~`.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
+/// The value of an ASCII hex digit, or `None`.
+#[inline]
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The byte an escape `%XY` starting at `input[i]` stands for, if it is one.
+#[inline]
+fn escape_at(input: &[u8], i: usize) -> Option<u8> {
+    if input[i] == b'%' && i + 2 < input.len() {
+        Some(hex_value(input[i + 1])? << 4 | hex_value(input[i + 2])?)
+    } else {
+        None
+    }
+}
+
+/// Exact length of `urlencode(input)`.
+pub fn urlencoded_len(input: &[u8]) -> usize {
+    input
+        .iter()
+        .map(|&b| if UNRESERVED[b as usize] { 1 } else { 3 })
+        .sum()
+}
+
+/// Percent-encodes `input` into `out` (whose length is `urlencoded_len(input)`),
+/// `space_as_plus` selects the form encoding of a space.
+fn encode_component_into(input: &[u8], out: &mut [u8], space_as_plus: bool) -> usize {
+    let mut o = 0;
+    for &b in input {
+        if UNRESERVED[b as usize] {
+            out[o] = b;
+            o += 1;
+        } else if space_as_plus && b == b' ' {
+            out[o] = b'+';
+            o += 1;
+        } else {
+            out[o] = b'%';
+            out[o + 1] = HEX_UPPER[(b >> 4) as usize];
+            out[o + 2] = HEX_UPPER[(b & 15) as usize];
+            o += 3;
+        }
+    }
+    o
+}
+
+/// Writes `urlencode(input)` into `out`, which must be exactly `urlencoded_len(input)` long.
+pub fn urlencode_into(input: &[u8], out: &mut [u8]) {
+    assert_eq!(
+        out.len(),
+        urlencoded_len(input),
+        "output buffer has the wrong length"
+    );
+    encode_component_into(input, out, false);
+}
+
+/// Percent-encodes every byte outside RFC 3986's unreserved set, with uppercase hex.
+pub fn urlencode(input: &[u8]) -> Vec<u8> {
+    let mut out = vec![0; urlencoded_len(input)];
+    urlencode_into(input, &mut out);
+    out
+}
+
+/// Exact length of `urldecode(input)`: every valid `%XY` escape shrinks by two.
+pub fn urldecoded_len(input: &[u8]) -> usize {
+    let mut escapes = 0;
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'%' && escape_at(input, i).is_some() {
+            escapes += 1;
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    input.len() - 2 * escapes
+}
+
+/// Decodes `input` into `out` (of length `urldecoded_len(input)`); with
+/// `plus_as_space`, `+` becomes a space (form decoding).
+fn decode_into(input: &[u8], out: &mut [u8], plus_as_space: bool) {
+    let mut i = 0;
+    let mut o = 0;
+    while i < input.len() {
+        let b = input[i];
+        if b == b'%' {
+            if let Some(decoded) = escape_at(input, i) {
+                out[o] = decoded;
+                o += 1;
+                i += 3;
+                continue;
+            }
+        }
+        out[o] = if plus_as_space && b == b'+' { b' ' } else { b };
+        o += 1;
+        i += 1;
+    }
+    debug_assert_eq!(o, out.len());
+}
+
+/// Writes `urldecode(input)` into `out`, which must be exactly `urldecoded_len(input)` long.
+pub fn urldecode_into(input: &[u8], out: &mut [u8]) {
+    assert_eq!(
+        out.len(),
+        urldecoded_len(input),
+        "output buffer has the wrong length"
+    );
+    decode_into(input, out, false);
+}
+
+/// Decodes `%XY` escapes (either case). A `%` not followed by two hex digits is
+/// kept as it is; `+` stays `+`.
+pub fn urldecode(input: &[u8]) -> Vec<u8> {
+    let mut out = vec![0; urldecoded_len(input)];
+    urldecode_into(input, &mut out);
+    out
+}
+
+/// Exact length of `formencode(form)`.
+pub fn formencoded_len(form: &Form) -> usize {
+    let fields: usize = form
+        .iter()
+        .map(|(name, value)| urlencoded_len(name) + 1 + urlencoded_len(value))
+        .sum();
+    fields + form.len().saturating_sub(1)
+}
+
+/// Writes `formencode(form)` into `out`, which must be exactly `formencoded_len(form)` long.
+pub fn formencode_into(form: &Form, out: &mut [u8]) {
+    assert_eq!(
+        out.len(),
+        formencoded_len(form),
+        "output buffer has the wrong length"
+    );
+    let mut o = 0;
+    for (index, (name, value)) in form.iter().enumerate() {
+        if index > 0 {
+            out[o] = b'&';
+            o += 1;
+        }
+        o += encode_component_into(name, &mut out[o..], true);
+        out[o] = b'=';
+        o += 1;
+        o += encode_component_into(value, &mut out[o..], true);
+    }
+}
+
+/// `application/x-www-form-urlencoded`: `name=value` pairs in order, joined by
+/// `&`, space as `+`, everything outside the unreserved set percent-encoded.
+pub fn formencode(form: &Form) -> Vec<u8> {
+    let mut out = vec![0; formencoded_len(form)];
+    formencode_into(form, &mut out);
+    out
+}
+
+fn form_component_decode(input: &[u8]) -> Vec<u8> {
+    let mut out = vec![0; urldecoded_len(input)];
+    decode_into(input, &mut out, true);
+    out
+}
+
+/// Splits on `&`, then on the first `=`; `+` is a space and `%XY` escapes are
+/// decoded. Empty pieces are skipped; a piece without `=` is a name with an
+/// empty value. Order and duplicates are kept.
+pub fn formdecode(input: &[u8]) -> Form {
+    let mut form = Form::new();
+    for piece in input
+        .split(|&b| b == b'&')
+        .filter(|piece| !piece.is_empty())
+    {
+        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(eq) => (&piece[..eq], &piece[eq + 1..]),
+            None => (piece, &piece[piece.len()..]),
+        };
+        form.add(form_component_decode(name), form_component_decode(value));
+    }
+    form
+}

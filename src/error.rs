@@ -1,0 +1,163 @@
+//! Result codes shared by the whole C API, and the per-thread "last error" that
+//! functions returning a pointer use to say why they returned NULL.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+
+/// Numbered results of nethttp functions.
+///
+/// Values are stable: a value, once published, keeps its meaning and is never
+/// reused. `NETHTTP_RESULT_OK` is 0, argument errors are below 100, transfer
+/// failures (reported through the response of a failed request) are 100 and
+/// above. `nethttp_strerror()` gives each a short stable name.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum nethttp_result {
+    /// Success.
+    Ok = 0,
+    /// A pointer argument that must not be NULL was NULL.
+    NullArgument = 1,
+    /// An argument was out of its allowed range, e.g. a NULL data pointer with a
+    /// non-zero length, or a string that is not valid UTF-8 where text is required.
+    InvalidArgument = 2,
+    /// The URL could not be parsed (no scheme, no host, a bad port, spaces or
+    /// control characters).
+    InvalidUrl = 3,
+    /// The URL's scheme is not `http` or `https`.
+    UnsupportedScheme = 4,
+    /// A header name is empty or is not an HTTP token (RFC 9110 section 5.6.2).
+    InvalidHeaderName = 5,
+    /// A header value contains CR, LF or NUL, or is not valid UTF-8.
+    InvalidHeaderValue = 6,
+    /// The method is empty or is not an HTTP token.
+    InvalidMethod = 7,
+    /// An index was not below the number of elements.
+    IndexOutOfRange = 8,
+    /// Memory could not be allocated.
+    OutOfMemory = 9,
+    /// The function may not be called from inside a nethttp callback
+    /// (for example `nethttp_shutdown()`).
+    CalledFromCallback = 10,
+    /// The engine thread could not be started, or it is shutting down.
+    EngineUnavailable = 11,
+    /// An internal error in nethttp (a bug) was caught before it could reach
+    /// the caller; the operation did not happen.
+    Internal = 12,
+    /// The server refused the connection, or it could not be reached.
+    ConnectionRefused = 100,
+    /// The host name could not be resolved.
+    ResolveFailed = 101,
+    /// The request timed out (connect timeout or total timeout).
+    Timeout = 102,
+    /// The server's certificate or host name could not be verified.
+    CertificateVerifyFailed = 103,
+    /// The connection closed before a complete response arrived.
+    ConnectionClosed = 104,
+    /// The TLS handshake failed for a reason other than verification.
+    TlsFailed = 105,
+    /// The server sent something that is not valid HTTP.
+    ProtocolError = 106,
+    /// The request failed for another reason; the detail message says which.
+    RequestFailed = 199,
+}
+
+impl nethttp_result {
+    /// The short, stable name of this result, as a NUL-terminated static string.
+    pub fn name(self) -> &'static CStr {
+        use nethttp_result::*;
+        match self {
+            Ok => c"ok",
+            NullArgument => c"null-argument",
+            InvalidArgument => c"invalid-argument",
+            InvalidUrl => c"invalid-url",
+            UnsupportedScheme => c"unsupported-scheme",
+            InvalidHeaderName => c"invalid-header-name",
+            InvalidHeaderValue => c"invalid-header-value",
+            InvalidMethod => c"invalid-method",
+            IndexOutOfRange => c"index-out-of-range",
+            OutOfMemory => c"out-of-memory",
+            CalledFromCallback => c"called-from-callback",
+            EngineUnavailable => c"engine-unavailable",
+            Internal => c"internal-error",
+            ConnectionRefused => c"connection-refused",
+            ResolveFailed => c"resolve-failed",
+            Timeout => c"timeout",
+            CertificateVerifyFailed => c"certificate-verify-failed",
+            ConnectionClosed => c"connection-closed",
+            TlsFailed => c"tls-failed",
+            ProtocolError => c"protocol-error",
+            RequestFailed => c"request-failed",
+        }
+    }
+}
+
+/// An error of the safe core: a code plus a human-readable explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: nethttp_result,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(code: nethttp_result, message: impl Into<String>) -> Error {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            self.code.name().to_string_lossy(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for Error {}
+
+struct LastError {
+    code: nethttp_result,
+    message: CString,
+}
+
+thread_local! {
+    // errno-like: written by failing calls only, read right after a failure.
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError {
+        code: nethttp_result::Ok,
+        message: CString::default(),
+    });
+}
+
+/// Records `error` as this thread's last error and returns its code.
+pub fn set_last_error(error: &Error) -> nethttp_result {
+    let message = CString::new(error.message.replace('\0', " ")).unwrap_or_default();
+    // try_with: a call made while the thread's locals are being destroyed must not panic.
+    let _ = LAST_ERROR.try_with(|slot| {
+        *slot.borrow_mut() = LastError {
+            code: error.code,
+            message,
+        }
+    });
+    error.code
+}
+
+/// The code of this thread's last error.
+pub fn last_error_code() -> nethttp_result {
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().code)
+        .unwrap_or(nethttp_result::Ok)
+}
+
+/// This thread's last error message; the pointer stays valid until the next
+/// failing nethttp call on this thread.
+pub fn last_error_message() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().message.as_ptr())
+        .unwrap_or(c"".as_ptr())
+}

@@ -1,0 +1,177 @@
+//! The `extern "C"` layer. Each function converts and checks its pointers,
+//! calls the safe core, and maps the result; `guard` makes sure no panic
+//! unwinds into C.
+//!
+//! cbindgen turns the items and doc comments of these modules into
+//! `include/nethttp.h`, so the comments are the C user's manual.
+
+mod encoding;
+mod form;
+mod options;
+mod request;
+mod response;
+
+pub use encoding::*;
+pub use form::*;
+pub use options::*;
+pub use request::*;
+pub use response::*;
+
+use std::ffi::{c_char, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{self, nethttp_result, Error};
+
+/// Runs an exported function's body: an `Err` is recorded as this thread's
+/// last error and a panic becomes `NETHTTP_RESULT_INTERNAL`; either way
+/// `fallback` is returned instead of unwinding into C.
+pub(crate) fn guard<T>(fallback: T, body: impl FnOnce() -> Result<T, Error>) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(error)) => {
+            error::set_last_error(&error);
+            fallback
+        }
+        Err(_) => {
+            error::set_last_error(&Error::new(
+                nethttp_result::Internal,
+                "internal error in nethttp (a panic was caught); the operation did not happen",
+            ));
+            fallback
+        }
+    }
+}
+
+/// `guard` for functions that return a result code.
+pub(crate) fn guard_result(body: impl FnOnce() -> Result<(), Error>) -> nethttp_result {
+    let mut code = nethttp_result::Internal;
+    guard((), || {
+        let outcome = body();
+        code = outcome
+            .as_ref()
+            .map_or_else(|e| e.code, |_| nethttp_result::Ok);
+        outcome
+    });
+    code
+}
+
+pub(crate) fn null_argument(name: &str) -> Error {
+    Error::new(
+        nethttp_result::NullArgument,
+        format!("{name} must not be NULL"),
+    )
+}
+
+/// Borrows `len` bytes at `data`; NULL with length 0 is the empty string.
+///
+/// # Safety
+/// A non-NULL `data` must point to `len` readable bytes that outlive `'a`.
+pub(crate) unsafe fn bytes_arg<'a>(
+    data: *const c_char,
+    len: usize,
+    name: &str,
+) -> Result<&'a [u8], Error> {
+    if data.is_null() {
+        if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Error::new(
+                nethttp_result::InvalidArgument,
+                format!("{name} is NULL but its length is {len}"),
+            ))
+        }
+    } else {
+        Ok(std::slice::from_raw_parts(data.cast::<u8>(), len))
+    }
+}
+
+/// Borrows a NUL-terminated string.
+///
+/// # Safety
+/// A non-NULL `s` must point to a NUL-terminated string that outlives `'a`.
+pub(crate) unsafe fn c_str_arg<'a>(s: *const c_char, name: &str) -> Result<&'a CStr, Error> {
+    if s.is_null() {
+        Err(null_argument(name))
+    } else {
+        Ok(CStr::from_ptr(s))
+    }
+}
+
+/// Copies bytes into a new `malloc` allocation with a NUL after them, and
+/// stores their length (without the NUL) in `*out_len` when `out_len` is not NULL.
+pub(crate) fn malloc_filled(
+    len: usize,
+    out_len: *mut usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Result<*mut c_char, Error> {
+    let size = len
+        .checked_add(1)
+        .ok_or_else(|| Error::new(nethttp_result::OutOfMemory, "result too large"))?;
+    // SAFETY: malloc with a non-zero size; NULL is checked below.
+    let ptr = unsafe { libc::malloc(size) }.cast::<u8>();
+    if ptr.is_null() {
+        return Err(Error::new(
+            nethttp_result::OutOfMemory,
+            format!("could not allocate {size} bytes"),
+        ));
+    }
+    // SAFETY: `ptr` holds `size` bytes that nothing else refers to yet.
+    let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, size) };
+    fill(&mut buffer[..len]);
+    buffer[len] = 0;
+    if !out_len.is_null() {
+        // SAFETY: the caller passed a writable size_t, or NULL.
+        unsafe { *out_len = len };
+    }
+    Ok(ptr.cast())
+}
+
+/// The library's version, e.g. `"0.1.0"`, as a static string (never freed).
+#[no_mangle]
+pub extern "C" fn nethttp_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The short, stable name of a result code, e.g. `"connection-refused"` for
+/// `NETHTTP_RESULT_CONNECTION_REFUSED`, or `"unknown"` for a value that is not
+/// a `nethttp_result`. The string is static: never free it.
+///
+/// For a failed request these are the same strings as the callback's body and
+/// `nethttp_response_error()`.
+#[no_mangle]
+pub extern "C" fn nethttp_strerror(code: nethttp_result) -> *const c_char {
+    code.name().as_ptr()
+}
+
+/// The code of the last error on the calling thread.
+///
+/// Every nethttp function that fails (returns NULL, or a result other than
+/// `NETHTTP_RESULT_OK`) records its error for the calling thread, like
+/// `errno`: read it right after the failing call. Successful calls do not
+/// clear it.
+#[no_mangle]
+pub extern "C" fn nethttp_last_error_code() -> nethttp_result {
+    error::last_error_code()
+}
+
+/// A human-readable explanation of the last error on the calling thread, e.g.
+/// `URL scheme "ftp" is not supported: only http and https are`. Never NULL
+/// (an empty string when no error was recorded).
+///
+/// The string belongs to nethttp and stays valid until the next failing
+/// nethttp call on the same thread; copy it to keep it.
+#[no_mangle]
+pub extern "C" fn nethttp_last_error() -> *const c_char {
+    error::last_error_message()
+}
+
+/// Frees a string returned by `nethttp_urlencode()`, `nethttp_urldecode()`
+/// or `nethttp_formencode()`. NULL is allowed and does nothing.
+///
+/// Those strings are allocated with `malloc`, so `free()` works as well;
+/// `nethttp_free` keeps programs correct should that ever change.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_free(ptr: *mut c_void) {
+    // SAFETY: `ptr` is NULL or came from malloc in this library.
+    libc::free(ptr);
+}

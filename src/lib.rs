@@ -1,0 +1,26 @@
+//! nethttp: asynchronous HTTP requests for C and C++ programs, in the manner
+//! of Prosody's `net.http`, run by libcurl's multi interface on a thread of
+//! the library's own.
+//!
+//! The safe core lives in the modules below; `ffi` is the thin `extern "C"`
+//! layer that C callers use through `include/nethttp.h`.
+
+pub mod encoding;
+mod engine;
+pub mod error;
+mod failure;
+pub mod ffi;
+pub mod form;
+pub mod options;
+pub mod request;
+pub mod response;
+mod transfer;
+pub mod url;
+
+pub use engine::shutdown;
+pub use error::{nethttp_result, Error};
+pub use form::Form;
+pub use options::Options;
+pub use request::{destroy, request, Callback, RequestId};
+pub use response::Response;
+pub use transfer::USER_AGENT;

@@ -1,0 +1,226 @@
+//! What a caller may set for one request. `nethttp_request` copies these, so an
+//! `Options` may be changed or freed right after the call.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{nethttp_result, Error};
+
+/// The connect timeout used unless the caller sets another: libcurl has none
+/// by default, and a request must not wait forever for a dead host.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a header asks libcurl to do with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderValue {
+    /// Send the header with this value (possibly empty).
+    Send(String),
+    /// Do not send the header at all, not even libcurl's or nethttp's default.
+    Remove,
+}
+
+/// `tchar` of RFC 9110 section 5.6.2.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// True for a non-empty HTTP token, which header names and methods must be.
+pub fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_token_byte(b))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// In the order first set; names compare case-insensitively, and the case
+    /// of the latest call is the one sent.
+    headers: Vec<(String, HeaderValue)>,
+    body: Option<Vec<u8>>,
+    method: Option<String>,
+    insecure: bool,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    ca_file: Option<PathBuf>,
+}
+
+impl Options {
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets (or, with `HeaderValue::Remove`, suppresses) a header, replacing
+    /// an earlier one of the same name in any case.
+    pub fn set_header(&mut self, name: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
+        if !is_token(name) {
+            return Err(Error::new(
+                nethttp_result::InvalidHeaderName,
+                format!(
+                    "header name {:?} is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~ only)",
+                    String::from_utf8_lossy(name)
+                ),
+            ));
+        }
+        let name = String::from_utf8(name.to_vec()).expect("tokens are ASCII");
+        let value = match value {
+            None => HeaderValue::Remove,
+            Some(value) => {
+                if let Some(bad) = value.iter().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                    return Err(Error::new(
+                        nethttp_result::InvalidHeaderValue,
+                        format!("value of header {name:?} contains the byte {bad:#04x} (CR, LF and NUL are not allowed)"),
+                    ));
+                }
+                match String::from_utf8(value.to_vec()) {
+                    Ok(text) => HeaderValue::Send(text),
+                    Err(_) => {
+                        return Err(Error::new(
+                            nethttp_result::InvalidHeaderValue,
+                            format!("value of header {name:?} is not valid UTF-8"),
+                        ))
+                    }
+                }
+            }
+        };
+        match self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(slot) => *slot = (name, value),
+            None => self.headers.push((name, value)),
+        }
+        Ok(())
+    }
+
+    pub fn headers(&self) -> &[(String, HeaderValue)] {
+        &self.headers
+    }
+
+    /// The header of that name, in any case, if one was set.
+    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// A body makes the request a POST unless a method is set.
+    pub fn set_body(&mut self, body: Option<&[u8]>) {
+        self.body = body.map(<[u8]>::to_vec);
+    }
+
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+
+    /// Forces the method; `None` goes back to GET, or POST with a body.
+    pub fn set_method(&mut self, method: Option<&[u8]>) -> Result<(), Error> {
+        self.method = match method {
+            None => None,
+            Some(m) if is_token(m) => {
+                Some(String::from_utf8(m.to_vec()).expect("tokens are ASCII"))
+            }
+            Some(m) => {
+                return Err(Error::new(
+                    nethttp_result::InvalidMethod,
+                    format!(
+                        "method {:?} is not an HTTP token",
+                        String::from_utf8_lossy(m)
+                    ),
+                ))
+            }
+        };
+        Ok(())
+    }
+
+    pub fn method(&self) -> Option<&str> {
+        self.method.as_deref()
+    }
+
+    pub fn set_insecure(&mut self, insecure: bool) {
+        self.insecure = insecure;
+    }
+
+    pub fn insecure(&self) -> bool {
+        self.insecure
+    }
+
+    /// Limit for the whole request; `None` waits as long as it takes.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) {
+        self.connect_timeout = timeout;
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// A PEM file of CA certificates to trust instead of the system store.
+    pub fn set_ca_file(&mut self, path: Option<PathBuf>) {
+        self.ca_file = path;
+    }
+
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_must_be_tokens() {
+        let mut options = Options::new();
+        for bad in [&b""[..], b"X Y", b"X:Y", b"X\r\nY", b"X\0", b"\xff"] {
+            let err = options.set_header(bad, Some(b"v")).unwrap_err();
+            assert_eq!(err.code, nethttp_result::InvalidHeaderName, "{bad:?}");
+        }
+        assert!(options.headers().is_empty());
+    }
+
+    #[test]
+    fn header_values_reject_cr_lf_nul() {
+        let mut options = Options::new();
+        for bad in [&b"a\rb"[..], b"a\nb", b"a\0b", b"\xff"] {
+            let err = options.set_header(b"X-Test", Some(bad)).unwrap_err();
+            assert_eq!(err.code, nethttp_result::InvalidHeaderValue, "{bad:?}");
+        }
+        assert!(options.headers().is_empty());
+    }
+
+    #[test]
+    fn same_name_replaces_and_takes_the_new_case() {
+        let mut options = Options::new();
+        options.set_header(b"x-token", Some(b"1")).unwrap();
+        options.set_header(b"Accept", Some(b"*/*")).unwrap();
+        options.set_header(b"X-Token", Some(b"2")).unwrap();
+        options.set_header(b"accept", None).unwrap();
+        assert_eq!(
+            options.headers(),
+            &[
+                ("X-Token".to_string(), HeaderValue::Send("2".into())),
+                ("accept".to_string(), HeaderValue::Remove)
+            ]
+        );
+    }
+
+    #[test]
+    fn methods_must_be_tokens() {
+        let mut options = Options::new();
+        assert!(options.set_method(Some(b"BREW")).is_ok());
+        for bad in [&b""[..], b"GET /x", b"GET\r\n", b"P\0ST"] {
+            assert_eq!(
+                options.set_method(Some(bad)).unwrap_err().code,
+                nethttp_result::InvalidMethod
+            );
+        }
+        assert_eq!(options.method(), Some("BREW"));
+    }
+}

@@ -1,0 +1,121 @@
+//! The outcome of one request: a response from the server, or a failure.
+//! Immutable once built; the C layer hands out pointers into it.
+
+use std::ffi::{CStr, CString};
+
+use crate::error::nethttp_result;
+use crate::request::RequestId;
+
+/// Why a request failed: a stable code, and libcurl's detailed message.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: nethttp_result,
+    pub detail: CString,
+}
+
+/// A response header as received, both parts NUL-terminated.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub name: CString,
+    pub value: CString,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub(crate) request: RequestId,
+    pub(crate) status: i32,
+    pub(crate) failure: Option<Failure>,
+    pub(crate) headers: Vec<Header>,
+    /// The body, or on failure the reason string, followed by one NUL that is
+    /// not counted (C callers may treat a text body as a C string).
+    pub(crate) body: Vec<u8>,
+    pub(crate) url: CString,
+}
+
+fn nul_terminated(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.push(0);
+    bytes
+}
+
+impl Response {
+    pub(crate) fn success(
+        request: RequestId,
+        status: i32,
+        headers: Vec<Header>,
+        body: Vec<u8>,
+        url: CString,
+    ) -> Response {
+        Response {
+            request,
+            status,
+            failure: None,
+            headers,
+            body: nul_terminated(body),
+            url,
+        }
+    }
+
+    pub(crate) fn failed(
+        request: RequestId,
+        failure: Failure,
+        headers: Vec<Header>,
+        url: CString,
+    ) -> Response {
+        Response {
+            request,
+            status: 0,
+            body: nul_terminated(failure.code.name().to_bytes().to_vec()),
+            failure: Some(failure),
+            headers,
+            url,
+        }
+    }
+
+    pub fn request(&self) -> RequestId {
+        self.request
+    }
+
+    /// The HTTP status, or 0 when the request failed.
+    pub fn status(&self) -> i32 {
+        self.status
+    }
+
+    /// The body (on failure, the reason string), without the trailing NUL.
+    pub fn body(&self) -> &[u8] {
+        &self.body[..self.body.len() - 1]
+    }
+
+    /// The body followed by its NUL terminator.
+    pub fn body_with_nul(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    /// The short reason string of a failure, e.g. `connection-refused`.
+    pub fn error(&self) -> Option<&'static CStr> {
+        self.failure.as_ref().map(|f| f.code.name())
+    }
+
+    pub fn error_code(&self) -> nethttp_result {
+        self.failure.as_ref().map_or(nethttp_result::Ok, |f| f.code)
+    }
+
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    /// The first header with this name, compared case-insensitively.
+    pub fn header(&self, name: &[u8]) -> Option<&Header> {
+        self.headers
+            .iter()
+            .find(|h| h.name.to_bytes().eq_ignore_ascii_case(name))
+    }
+
+    /// The URL the response came from (after redirects, if any were followed).
+    pub fn url(&self) -> &CStr {
+        &self.url
+    }
+}

@@ -1,0 +1,228 @@
+//! One libcurl easy handle: how a request's options become curl options (on
+//! the caller's thread), and how a finished handle becomes a `Response` (on
+//! the engine thread).
+
+use std::ffi::CString;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use curl::easy::{Easy2, Handler, List, WriteError};
+
+use crate::error::{nethttp_result, Error};
+use crate::failure;
+use crate::options::{HeaderValue, Options};
+use crate::request::RequestId;
+use crate::response::{Failure, Header, Response};
+
+/// Sent unless the caller sets its own User-Agent.
+pub const USER_AGENT: &str = concat!("nethttp/", env!("CARGO_PKG_VERSION"));
+/// Prosody's default for a request with a body.
+const DEFAULT_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (libcurl 7.85), which
+// curl-sys does not name.
+const CURLOPT_PROTOCOLS_STR: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 318;
+const CURLOPT_REDIR_PROTOCOLS_STR: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 319;
+const CURLPROTO_HTTP_HTTPS: libc::c_long = 1 | 2;
+
+/// Collects the response of one transfer. Runs inside libcurl's callbacks on
+/// the engine thread; must never unwind into libcurl.
+#[derive(Default)]
+pub struct Collector {
+    body: Vec<u8>,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Collector {
+    fn add_header_line(&mut self, line: &[u8]) {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"HTTP/") {
+            // A new response (after 1xx or a followed redirect) replaces the last one's headers.
+            self.headers.clear();
+        } else if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+            // Obsolete line folding continues the previous header's value.
+            if let Some((_, value)) = self.headers.last_mut() {
+                value.push(b' ');
+                value.extend_from_slice(line.trim_ascii());
+            }
+        } else if let Some(colon) = line.iter().position(|&b| b == b':') {
+            let name = line[..colon].trim_ascii().to_vec();
+            let value = line[colon + 1..].trim_ascii().to_vec();
+            self.headers.push((name, value));
+        }
+    }
+}
+
+impl Handler for Collector {
+    fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
+        // Returning a short count makes libcurl fail the transfer instead of unwinding.
+        catch_unwind(AssertUnwindSafe(|| {
+            self.body.extend_from_slice(data);
+            data.len()
+        }))
+        .or(Ok(0))
+    }
+
+    fn header(&mut self, data: &[u8]) -> bool {
+        catch_unwind(AssertUnwindSafe(|| self.add_header_line(data))).is_ok()
+    }
+}
+
+fn setup_error(error: curl::Error) -> Error {
+    let code = if error.is_out_of_memory() {
+        nethttp_result::OutOfMemory
+    } else {
+        nethttp_result::Internal
+    };
+    Error::new(
+        code,
+        format!("could not set up the transfer: {}", failure::detail(&error)),
+    )
+}
+
+/// Sets a string option by number, for options the curl crate does not wrap.
+fn set_str_option(
+    easy: &Easy2<Collector>,
+    option: curl_sys::CURLoption,
+    value: &std::ffi::CStr,
+) -> curl_sys::CURLcode {
+    // SAFETY: `easy.raw()` is a live handle; libcurl copies string options.
+    unsafe { curl_sys::curl_easy_setopt(easy.raw(), option, value.as_ptr()) }
+}
+
+/// Allows only http and https, for the request and for any redirect.
+fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
+    let http_https = c"http,https";
+    let by_name = set_str_option(easy, CURLOPT_PROTOCOLS_STR, http_https) == curl_sys::CURLE_OK
+        && set_str_option(easy, CURLOPT_REDIR_PROTOCOLS_STR, http_https) == curl_sys::CURLE_OK;
+    if by_name {
+        return Ok(());
+    }
+    // libcurl before 7.85 knows only the bit masks.
+    // SAFETY: live handle; long options take a c_long.
+    let by_mask = unsafe {
+        curl_sys::curl_easy_setopt(
+            easy.raw(),
+            curl_sys::CURLOPT_PROTOCOLS,
+            CURLPROTO_HTTP_HTTPS,
+        ) == curl_sys::CURLE_OK
+            && curl_sys::curl_easy_setopt(
+                easy.raw(),
+                curl_sys::CURLOPT_REDIR_PROTOCOLS,
+                CURLPROTO_HTTP_HTTPS,
+            ) == curl_sys::CURLE_OK
+    };
+    if by_mask {
+        Ok(())
+    } else {
+        Err(Error::new(
+            nethttp_result::Internal,
+            "libcurl refused to restrict protocols to http and https",
+        ))
+    }
+}
+
+/// The header list: the caller's headers, then the defaults they did not override.
+fn header_list(options: &Options) -> Result<List, curl::Error> {
+    let mut list = List::new();
+    for (name, value) in options.headers() {
+        match value {
+            // "Name;" is libcurl's way to send a header with an empty value.
+            HeaderValue::Send(value) if value.is_empty() => list.append(&format!("{name};"))?,
+            HeaderValue::Send(value) => list.append(&format!("{name}: {value}"))?,
+            // "Name:" removes a header libcurl would add.
+            HeaderValue::Remove => list.append(&format!("{name}:"))?,
+        }
+    }
+    if options.header("User-Agent").is_none() {
+        list.append(&format!("User-Agent: {USER_AGENT}"))?;
+    }
+    if options.body().is_some() && options.header("Content-Type").is_none() {
+        list.append(&format!("Content-Type: {DEFAULT_CONTENT_TYPE}"))?;
+    }
+    if options.header("Expect").is_none() {
+        // Prosody never waits for 100-continue; libcurl would for bodies over 1 MB.
+        list.append("Expect:")?;
+    }
+    Ok(list)
+}
+
+/// Builds the easy handle for a request. Runs on the caller's thread.
+pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, Error> {
+    let mut easy = Easy2::new(Collector::default());
+    easy.url(url).map_err(setup_error)?;
+    restrict_protocols(&easy)?;
+    easy.follow_location(false).map_err(setup_error)?;
+    easy.connect_timeout(options.connect_timeout())
+        .map_err(setup_error)?;
+    if let Some(timeout) = options.timeout() {
+        easy.timeout(timeout).map_err(setup_error)?;
+    }
+    if options.insecure() {
+        easy.ssl_verify_peer(false).map_err(setup_error)?;
+        easy.ssl_verify_host(false).map_err(setup_error)?;
+    }
+    if let Some(ca_file) = options.ca_file() {
+        easy.cainfo(ca_file).map_err(setup_error)?;
+    }
+    if let Some(body) = options.body() {
+        easy.post(true).map_err(setup_error)?;
+        easy.post_fields_copy(body).map_err(setup_error)?;
+    }
+    match options.method() {
+        // HEAD through CUSTOMREQUEST would wait for a body that never comes.
+        Some(m) if m.eq_ignore_ascii_case("HEAD") => easy.nobody(true).map_err(setup_error)?,
+        Some("GET") if options.body().is_none() => {}
+        Some("POST") => easy.post(true).map_err(setup_error)?,
+        Some(method) => easy.custom_request(method).map_err(setup_error)?,
+        None => {}
+    }
+    easy.http_headers(header_list(options).map_err(setup_error)?)
+        .map_err(setup_error)?;
+    Ok(easy)
+}
+
+fn c_string_lossy(bytes: Vec<u8>) -> CString {
+    CString::new(bytes).unwrap_or_else(|e| {
+        let mut bytes = e.into_vec();
+        bytes.retain(|&b| b != 0);
+        CString::new(bytes).expect("NUL bytes were removed")
+    })
+}
+
+/// Turns a finished handle into the response the callback gets. Engine thread.
+pub(crate) fn finish(
+    mut easy: Easy2<Collector>,
+    result: Result<(), curl::Error>,
+    id: RequestId,
+) -> Box<Response> {
+    let url = easy
+        .effective_url_bytes()
+        .ok()
+        .flatten()
+        .map(|u| c_string_lossy(u.to_vec()))
+        .unwrap_or_default();
+    let status = easy.response_code().unwrap_or(0);
+    let collector = std::mem::take(easy.get_mut());
+    let headers = collector
+        .headers
+        .into_iter()
+        .map(|(name, value)| Header {
+            name: c_string_lossy(name),
+            value: c_string_lossy(value),
+        })
+        .collect();
+    let response = match result {
+        Ok(()) => Response::success(id, status as i32, headers, collector.body, url),
+        Err(error) => Response::failed(
+            id,
+            Failure {
+                code: failure::classify(&error),
+                detail: c_string_lossy(failure::detail(&error).into_bytes()),
+            },
+            headers,
+            url,
+        ),
+    };
+    Box::new(response)
+}

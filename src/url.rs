@@ -1,0 +1,120 @@
+//! The checks a URL passes before a request is made for it. libcurl parses
+//! the URL again; this only rejects early, with a clear error, what must never
+//! reach it: other schemes, missing hosts, bad ports, whitespace and control
+//! characters.
+
+use crate::error::{nethttp_result, Error};
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(nethttp_result::InvalidUrl, message)
+}
+
+/// Accepts `http://` and `https://` URLs (scheme in any case) with a host.
+pub fn check_url(url: &str) -> Result<(), Error> {
+    if let Some(bad) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(format!(
+            "URL contains the character {:?}, which must be percent-encoded",
+            bad
+        )));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid(format!(
+            "URL {url:?} has no scheme (expected http:// or https://)"
+        )));
+    };
+    let scheme_is_syntactic = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !scheme_is_syntactic {
+        return Err(invalid(format!("URL scheme {scheme:?} is not valid")));
+    }
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(Error::new(
+            nethttp_result::UnsupportedScheme,
+            format!("URL scheme {scheme:?} is not supported: only http and https are"),
+        ));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
+        let Some((literal, after)) = bracketed.split_once(']') else {
+            return Err(invalid("URL has an IPv6 address without its closing ']'"));
+        };
+        if literal.is_empty()
+            || !literal
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || ":.%".contains(c))
+        {
+            return Err(invalid(format!(
+                "URL has an invalid IPv6 address [{literal}]"
+            )));
+        }
+        match after {
+            "" => (literal, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (literal, Some(port)),
+                None => return Err(invalid("URL has characters after the IPv6 address")),
+            },
+        }
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(invalid(format!("URL {url:?} has no host")));
+    }
+    if let Some(port) = port {
+        let valid = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|p| p <= 65535);
+        if !valid {
+            return Err(invalid(format!(
+                "URL port {port:?} is not a number from 0 to 65535"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_http_and_https() {
+        for url in [
+            "http://127.0.0.1:8080/echo?x=1#f",
+            "HTTPS://example.org",
+            "http://user:pw@host:1/",
+            "http://[::1]:80/",
+            "http://[::1]",
+        ] {
+            assert_eq!(check_url(url), Ok(()), "{url}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_urls_with_their_code() {
+        let cases = [
+            ("ftp://host/", nethttp_result::UnsupportedScheme),
+            ("file:///etc/passwd", nethttp_result::UnsupportedScheme),
+            ("host/path", nethttp_result::InvalidUrl),
+            ("http://", nethttp_result::InvalidUrl),
+            ("http:///path", nethttp_result::InvalidUrl),
+            ("http://host:99999/", nethttp_result::InvalidUrl),
+            ("http://host:/", nethttp_result::InvalidUrl),
+            ("http://host:8x/", nethttp_result::InvalidUrl),
+            ("http://ho st/", nethttp_result::InvalidUrl),
+            ("http://host/\r\nX: y", nethttp_result::InvalidUrl),
+            ("http://[::1/", nethttp_result::InvalidUrl),
+            ("1http://host/", nethttp_result::InvalidUrl),
+        ];
+        for (url, code) in cases {
+            assert_eq!(check_url(url).map_err(|e| e.code), Err(code), "{url:?}");
+        }
+    }
+}
