@@ -144,11 +144,19 @@ pub fn urldecode(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Exact length of a form component: like `urlencoded_len`, but a space is `+`.
+fn form_component_len(input: &[u8]) -> usize {
+    input
+        .iter()
+        .map(|&b| if UNRESERVED[b as usize] || b == b' ' { 1 } else { 3 })
+        .sum()
+}
+
 /// Exact length of `formencode(form)`.
 pub fn formencoded_len(form: &Form) -> usize {
     let fields: usize = form
         .iter()
-        .map(|(name, value)| urlencoded_len(name) + 1 + urlencoded_len(value))
+        .map(|(name, value)| form_component_len(name) + 1 + form_component_len(value))
         .sum();
     fields + form.len().saturating_sub(1)
 }
@@ -171,6 +179,7 @@ pub fn formencode_into(form: &Form, out: &mut [u8]) {
         o += 1;
         o += encode_component_into(value, &mut out[o..], true);
     }
+    assert_eq!(o, out.len(), "form length was miscomputed");
 }
 
 /// `application/x-www-form-urlencoded`: `name=value` pairs in order, joined by

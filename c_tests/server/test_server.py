@@ -18,7 +18,7 @@ The port file holds one line "HTTP_PORT HTTPS_PORT\\n".  Both listeners bind
 pid file defaults to F + ".pid".
 
 Endpoints (every method is accepted everywhere, HEAD gets headers only):
-  /echo                      request line, header lines and body, verbatim
+  /echo, /echo/...           request line, header lines and body, verbatim
   /status/N                  status N (200..599), body "status N"
   /delay/MS, /hold?ms=MS     sleep MS ms, then body "delayed MS"
   /bytes/N                   N bytes, byte i = (i * 7 + 3) % 256
@@ -31,6 +31,7 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /header?name=N&value=V     extra header "N: V" plus two "X-Multi" lines
   /stats                     "requests R connections C"
   anything else              404 "not found"
+A malformed argument (e.g. /status/abc) gets 400 "bad argument: ...".
 
 cert.pem / key.pem were made by gen_cert.sh in this directory, i.e.
   openssl req -new -newkey rsa:2048 -nodes -keyout key.pem -subj /CN=localhost
@@ -123,7 +124,8 @@ def pattern(offset, n):
 # Request parsing
 
 class BadRequest(Exception):
-    """Malformed message: answer 400 and close, the stream may be out of sync."""
+    """Malformed message: answer 400 and close (the stream may be out of
+    sync)."""
 
 
 class BadArgument(Exception):
@@ -138,7 +140,8 @@ class Request:
     def __init__(self, raw_line, header_lines):
         self.raw_line = raw_line            # request line as received
         self.header_lines = header_lines    # header lines as received
-        method, target, version = raw_line.decode("latin-1").split()
+        method, target, version = (
+            part.decode("latin-1") for part in raw_line.split())
         self.method = method
         self.version = version
         if "://" in target:                 # absolute form: keep path+query
@@ -171,8 +174,15 @@ def parse_headers(lines):
             raise BadRequest("malformed header line")
         last = name.lower()
         value = value.strip()
-        headers[last] = headers[last] + ", " + value if last in headers else value
+        if last in headers:
+            value = headers[last] + ", " + value
+        headers[last] = value
     return headers
+
+
+def is_decimal(text):
+    # isdigit() alone also accepts e.g. "\xb2" (superscript two).
+    return text is not None and text.isascii() and text.isdigit()
 
 
 def read_line(rfile):
@@ -252,7 +262,7 @@ def body_length(req):
     value = req.header("content-length")
     if value is None:
         return 0
-    if not value.isdigit():
+    if not is_decimal(value):
         raise BadRequest("bad Content-Length")
     return int(value)
 
@@ -384,8 +394,9 @@ def reason(status):
 # Endpoints: handler(conn, req, arg), arg is the path rest after a prefix
 
 def parse_int(text, low, high, what="number"):
-    if text is None or not text.isdigit() or not low <= int(text) <= high:
-        raise BadArgument("%s must be an integer in %d..%d" % (what, low, high))
+    if not is_decimal(text) or not low <= int(text) <= high:
+        raise BadArgument("%s must be an integer in %d..%d"
+                          % (what, low, high))
     return int(text)
 
 
@@ -609,7 +620,9 @@ def accept_loop(lsock, tls_ctx, pool):
 def raise_fd_limit():
     """Debian's default soft limit (1024) is too low for 2000+ clients."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = WANT_FDS if hard == resource.RLIM_INFINITY else min(hard, WANT_FDS)
+    target = WANT_FDS
+    if hard != resource.RLIM_INFINITY:
+        target = min(hard, WANT_FDS)
     if soft != resource.RLIM_INFINITY and soft < target:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
@@ -647,19 +660,33 @@ def remove_file(path, only_if=None):
 
 def read_pid(path):
     text = read_text(path)
-    return int(text) if text and text.strip().isdigit() else None
+    return int(text) if text and is_decimal(text.strip()) else None
 
 
 # --------------------------------------------------------------------------
 # Commands
 
+class StopServer(Exception):
+    pass
+
+
+def raise_stop(_signum, _frame):
+    # Raising (rather than setting an Event) takes no lock in the handler.
+    raise StopServer()
+
+
+def sleep_for_life(seconds):
+    if seconds > 0:
+        time.sleep(seconds)
+    else:
+        while True:
+            time.sleep(3600)
+
+
 def cmd_serve(args):
     raise_fd_limit()
     threading.stack_size(THREAD_STACK)
     listeners = open_listeners(make_tls_context())
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     pool = WorkerPool()
     for lsock, ctx in listeners:
         threading.Thread(target=accept_loop, args=(lsock, ctx, pool),
@@ -667,7 +694,8 @@ def cmd_serve(args):
 
     http_port = listeners[0][0].getsockname()[1]
     https_port = listeners[1][0].getsockname()[1]
-    pid_text, port_text = "%d\n" % os.getpid(), "%d %d\n" % (http_port, https_port)
+    pid_text = "%d\n" % os.getpid()
+    port_text = "%d %d\n" % (http_port, https_port)
     if args.pid_file:
         write_atomic(args.pid_file, pid_text)
     if args.port_file:          # last: its presence means "ready"
@@ -675,9 +703,14 @@ def cmd_serve(args):
     print("listening on http://127.0.0.1:%d/ and https://127.0.0.1:%d/"
           % (http_port, https_port), flush=True)
 
-    lifetime = args.max_lifetime if args.max_lifetime > 0 else None
-    if not stop.wait(lifetime):
-        log.warning("maximum lifetime of %gs reached, exiting", lifetime)
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, raise_stop)
+        sleep_for_life(args.max_lifetime)
+        log.warning("maximum lifetime of %gs reached, exiting",
+                    args.max_lifetime)
+    except StopServer:
+        pass
     remove_file(args.port_file, only_if=port_text)
     remove_file(args.pid_file, only_if=pid_text)
     logging.shutdown()
@@ -749,7 +782,9 @@ def cmd_stop(args):
 def read_ports(path):
     text = read_text(path)
     fields = text.split() if text and text.endswith("\n") else []
-    return fields if len(fields) == 2 and all(f.isdigit() for f in fields) else None
+    if len(fields) == 2 and all(map(is_decimal, fields)):
+        return fields
+    return None
 
 
 def spawn_server(args, port_file, pid_file):
@@ -770,7 +805,11 @@ def spawn_server(args, port_file, pid_file):
 def cmd_start(args):
     port_file, pid_file = file_paths(args)
     stop_server(port_file, pid_file)    # leftovers of an earlier run
-    proc = spawn_server(args, port_file, pid_file)
+    try:
+        proc = spawn_server(args, port_file, pid_file)
+    except OSError as e:
+        print("cannot start test server: %s" % e, file=sys.stderr)
+        return 1
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         ports = read_ports(port_file)
@@ -780,8 +819,9 @@ def cmd_start(args):
             proc.returncode = 0     # detached on purpose; silence Popen
             return 0
         if proc.poll() is not None:
-            print("test server exited early with status %d (see %s)"
-                  % (proc.returncode, args.log or "--log"), file=sys.stderr)
+            hint = "see " + args.log if args.log else "use --log to see why"
+            print("test server exited early with status %d (%s)"
+                  % (proc.returncode, hint), file=sys.stderr)
             return 1
         time.sleep(0.02)
     print("test server did not start within %gs" % START_TIMEOUT,
@@ -818,9 +858,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    verbose = getattr(args, "verbose", False)
     logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(asctime)s test_server[%(process)d] %(levelname)s %(message)s")
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s test_server[%(process)d] %(levelname)s "
+               "%(message)s")
     commands = {"serve": cmd_serve, "start": cmd_start, "stop": cmd_stop}
     return commands[args.command](args)
 

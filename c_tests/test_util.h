@@ -1,0 +1,216 @@
+/* Small helpers shared by the C tests: checks that count failures, the test
+ * server's ports, and a callback that captures a response for the main thread. */
+#ifndef NETHTTP_TEST_UTIL_H
+#define NETHTTP_TEST_UTIL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nethttp.h"
+
+static int test_checks;
+static int test_failures;
+
+#define CHECK(cond)                                                                \
+    do {                                                                           \
+        test_checks++;                                                             \
+        if (!(cond)) {                                                             \
+            test_failures++;                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                          \
+    } while (0)
+
+#define CHECK_INT(actual, expected)                                                       \
+    do {                                                                                  \
+        long long check_a_ = (long long)(actual), check_e_ = (long long)(expected);       \
+        test_checks++;                                                                    \
+        if (check_a_ != check_e_) {                                                       \
+            test_failures++;                                                              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %lld, expected %s == %lld\n",     \
+                    __FILE__, __LINE__, #actual, check_a_, #expected, check_e_);          \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_STR(actual, expected)                                                      \
+    do {                                                                                 \
+        const char *check_a_ = (actual), *check_e_ = (expected);                         \
+        test_checks++;                                                                   \
+        if (check_a_ == NULL || strcmp(check_a_, check_e_) != 0) {                       \
+            test_failures++;                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s is \"%s\", expected \"%s\"\n",      \
+                    __FILE__, __LINE__, #actual, check_a_ ? check_a_ : "(null)", check_e_); \
+        }                                                                                \
+    } while (0)
+
+/* Prints the tally and stops the engine; the exit status of main. */
+static inline int test_finish(const char *name) {
+    CHECK_INT(nethttp_shutdown(), NETHTTP_RESULT_OK);
+    printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
+    return test_failures == 0 ? 0 : 1;
+}
+
+static inline void test_sleep_ms(long ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static inline double test_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* True when `needle` occurs in the `len` bytes at `hay` (binary-safe). */
+static inline int test_contains(const char *hay, size_t len, const char *needle) {
+    size_t n = strlen(needle);
+    size_t i;
+    if (hay == NULL || n > len) {
+        return 0;
+    }
+    for (i = 0; i + n <= len; i++) {
+        if (memcmp(hay + i, needle, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The test server's ports, from the port file named on the command line. */
+struct test_server {
+    int http_port;
+    int https_port;
+    char cert_file[4096];
+};
+
+static inline struct test_server test_server_from_args(int argc, char **argv) {
+    struct test_server server;
+    FILE *f;
+    memset(&server, 0, sizeof server);
+    if (argc < 2 || (f = fopen(argv[1], "r")) == NULL) {
+        fprintf(stderr, "usage: %s PORT_FILE [CERT_FILE] (the test server's port file)\n", argv[0]);
+        exit(2);
+    }
+    if (fscanf(f, "%d %d", &server.http_port, &server.https_port) != 2) {
+        fprintf(stderr, "%s: cannot read the ports from %s\n", argv[0], argv[1]);
+        exit(2);
+    }
+    fclose(f);
+    if (argc >= 3) {
+        snprintf(server.cert_file, sizeof server.cert_file, "%s", argv[2]);
+    }
+    return server;
+}
+
+/* Writes "http://127.0.0.1:PORT/path" into buf. */
+static inline const char *test_url(char *buf, size_t size, int port, const char *path) {
+    snprintf(buf, size, "http://127.0.0.1:%d%s", port, path);
+    return buf;
+}
+
+static inline const char *test_https_url(char *buf, size_t size, int port, const char *path) {
+    snprintf(buf, size, "https://127.0.0.1:%d%s", port, path);
+    return buf;
+}
+
+/* What a callback saw, copied so the main thread can check it afterwards. */
+struct capture {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int calls;
+    int status;
+    char *body;
+    size_t body_len;
+    char error[64];
+    enum nethttp_result error_code;
+    char detail[512];
+    char content_type[128];
+    int header_count;
+    struct nethttp_request *request; /* nethttp_response_request() */
+    const struct nethttp_response *response; /* only while kept */
+    int keep;                                /* what the callback returns */
+    pthread_t thread;                        /* the thread it ran on */
+};
+
+static inline void capture_init(struct capture *c) {
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+}
+
+static inline void capture_free(struct capture *c) {
+    free(c->body);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+}
+
+static inline int capture_callback(const char *body, size_t body_len, int status,
+                            const struct nethttp_response *response, void *userdata) {
+    struct capture *c = (struct capture *)userdata;
+    const char *error = nethttp_response_error(response);
+    const char *detail = nethttp_response_error_detail(response);
+    const char *content_type = nethttp_response_header(response, "content-type");
+    int keep;
+    pthread_mutex_lock(&c->lock);
+    free(c->body);
+    c->body = (char *)malloc(body_len + 1);
+    if (c->body != NULL) {
+        memcpy(c->body, body, body_len);
+        c->body[body_len] = '\0';
+    }
+    c->body_len = body_len;
+    c->status = status;
+    snprintf(c->error, sizeof c->error, "%s", error ? error : "");
+    snprintf(c->detail, sizeof c->detail, "%s", detail ? detail : "");
+    snprintf(c->content_type, sizeof c->content_type, "%s", content_type ? content_type : "");
+    c->error_code = nethttp_response_error_code(response);
+    c->header_count = (int)nethttp_response_header_count(response);
+    c->request = nethttp_response_request(response);
+    c->response = c->keep ? response : NULL;
+    c->thread = pthread_self();
+    c->calls++;
+    keep = c->keep;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    return keep;
+}
+
+/* Waits until the callback ran `calls` times or `timeout_ms` passed; returns the count. */
+static inline int capture_wait(struct capture *c, int calls, long timeout_ms) {
+    struct timespec deadline;
+    int seen;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&c->lock);
+    while (c->calls < calls) {
+        if (pthread_cond_timedwait(&c->cond, &c->lock, &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    seen = c->calls;
+    pthread_mutex_unlock(&c->lock);
+    return seen;
+}
+
+/* Makes a request and waits for its one callback (at most 20 s). */
+static inline int capture_fetch(struct capture *c, const char *url, const struct nethttp_options *options) {
+    struct nethttp_request *request = nethttp_request(url, options, capture_callback, c);
+    if (request == NULL) {
+        fprintf(stderr, "nethttp_request(%s) failed: %s\n", url, nethttp_last_error());
+        return 0;
+    }
+    return capture_wait(c, 1, 20000) == 1;
+}
+
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building nethttp needs beyond a Rust toolchain, a C compiler
+# and python3: cmake (from Debian's packages when we may use apt-get, else
+# from PyPI into the user's site). Sourced by the other scripts.
+set -euo pipefail
+
+nethttp_have() { command -v "$1" >/dev/null 2>&1; }
+
+nethttp_apt_install() {
+    if [ "$(id -u)" -ne 0 ] || ! nethttp_have apt-get; then
+        return 1
+    fi
+    if [ -z "${NETHTTP_APT_UPDATED:-}" ]; then
+        apt-get update -qq >/dev/null
+        export NETHTTP_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! nethttp_have cmake; then
+    echo "nethttp: cmake not found, installing it" >&2
+    if ! nethttp_apt_install cmake; then
+        python3 -m pip install --user --quiet cmake
+        export PATH="$HOME/.local/bin:$PATH"
+    fi
+fi
+if ! nethttp_have cargo && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
