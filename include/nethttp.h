@@ -214,14 +214,15 @@ extern "C" {
 const char *nethttp_version(void);
 
 /**
- * The short, stable name of a result code, e.g. `"connection-refused"` for
- * `NETHTTP_RESULT_CONNECTION_REFUSED`, or `"unknown"` for a value that is not
- * a `nethttp_result`. The string is static: never free it.
+ * The short, stable name of a result code (a value of `enum nethttp_result`),
+ * e.g. `"connection-refused"` for `NETHTTP_RESULT_CONNECTION_REFUSED`, or
+ * `"unknown"` for a number that is not one. The string is static: never
+ * free it.
  *
  * For a failed request these are the same strings as the callback's body and
  * `nethttp_response_error()`.
  */
-const char *nethttp_strerror(enum nethttp_result code);
+const char *nethttp_strerror(int code);
 
 /**
  * The code of the last error on the calling thread.

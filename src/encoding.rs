@@ -148,7 +148,13 @@ pub fn urldecode(input: &[u8]) -> Vec<u8> {
 fn form_component_len(input: &[u8]) -> usize {
     input
         .iter()
-        .map(|&b| if UNRESERVED[b as usize] || b == b' ' { 1 } else { 3 })
+        .map(|&b| {
+            if UNRESERVED[b as usize] || b == b' ' {
+                1
+            } else {
+                3
+            }
+        })
         .sum()
 }
 

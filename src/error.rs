@@ -63,6 +63,39 @@ pub enum nethttp_result {
 }
 
 impl nethttp_result {
+    /// Every result, for mapping numbers back to codes.
+    pub const ALL: [nethttp_result; 21] = {
+        use nethttp_result::*;
+        [
+            Ok,
+            NullArgument,
+            InvalidArgument,
+            InvalidUrl,
+            UnsupportedScheme,
+            InvalidHeaderName,
+            InvalidHeaderValue,
+            InvalidMethod,
+            IndexOutOfRange,
+            OutOfMemory,
+            CalledFromCallback,
+            EngineUnavailable,
+            Internal,
+            ConnectionRefused,
+            ResolveFailed,
+            Timeout,
+            CertificateVerifyFailed,
+            ConnectionClosed,
+            TlsFailed,
+            ProtocolError,
+            RequestFailed,
+        ]
+    };
+
+    /// The result with this number, if there is one.
+    pub fn from_code(code: i32) -> Option<nethttp_result> {
+        Self::ALL.iter().copied().find(|r| *r as i32 == code)
+    }
+
     /// The short, stable name of this result, as a NUL-terminated static string.
     pub fn name(self) -> &'static CStr {
         use nethttp_result::*;
@@ -160,4 +193,20 @@ pub fn last_error_message() -> *const c_char {
     LAST_ERROR
         .try_with(|slot| slot.borrow().message.as_ptr())
         .unwrap_or(c"".as_ptr())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_back_and_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for code in nethttp_result::ALL {
+            assert_eq!(nethttp_result::from_code(code as i32), Some(code));
+            assert!(names.insert(code.name()), "{code:?} repeats a name");
+        }
+        assert_eq!(nethttp_result::from_code(12345), None);
+        assert_eq!(nethttp_result::from_code(-1), None);
+    }
 }

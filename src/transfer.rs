@@ -174,7 +174,9 @@ pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, 
         Some(m) if m.eq_ignore_ascii_case("HEAD") => easy.nobody(true).map_err(setup_error)?,
         Some("GET") if options.body().is_none() => {}
         // An empty body, so libcurl sends "Content-Length: 0" instead of reading stdin.
-        Some("POST") if options.body().is_none() => easy.post_fields_copy(&[]).map_err(setup_error)?,
+        Some("POST") if options.body().is_none() => {
+            easy.post_fields_copy(&[]).map_err(setup_error)?
+        }
         Some("POST") => {}
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}

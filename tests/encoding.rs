@@ -6,7 +6,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 
 /// RFC 3986's unreserved set is everything that is left unencoded.
-const ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn form_of(fields: &[(Vec<u8>, Vec<u8>)]) -> Form {
     let mut form = Form::new();
@@ -69,7 +73,10 @@ fn known_vectors() {
     assert_eq!(urlencode(b"\x00\xff"), b"%00%FF");
     assert_eq!(urldecode(b"%41%4a%4A%zz%"), b"AJJ%zz%");
     assert_eq!(urldecode(b"a+b"), b"a+b");
-    let form = form_of(&[(b"a b".to_vec(), b"c&d".to_vec()), (b"a b".to_vec(), b"".to_vec())]);
+    let form = form_of(&[
+        (b"a b".to_vec(), b"c&d".to_vec()),
+        (b"a b".to_vec(), b"".to_vec()),
+    ]);
     assert_eq!(formencode(&form), b"a+b=c%26d&a+b=");
     assert_eq!(formencode(&Form::new()), b"");
     let decoded = formdecode(b"&x=1&&y&x=2&");

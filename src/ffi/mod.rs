@@ -17,7 +17,7 @@ pub use options::*;
 pub use request::*;
 pub use response::*;
 
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{self, nethttp_result, Error};
@@ -132,15 +132,18 @@ pub extern "C" fn nethttp_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// The short, stable name of a result code, e.g. `"connection-refused"` for
-/// `NETHTTP_RESULT_CONNECTION_REFUSED`, or `"unknown"` for a value that is not
-/// a `nethttp_result`. The string is static: never free it.
+/// The short, stable name of a result code (a value of `enum nethttp_result`),
+/// e.g. `"connection-refused"` for `NETHTTP_RESULT_CONNECTION_REFUSED`, or
+/// `"unknown"` for a number that is not one. The string is static: never
+/// free it.
 ///
 /// For a failed request these are the same strings as the callback's body and
 /// `nethttp_response_error()`.
 #[no_mangle]
-pub extern "C" fn nethttp_strerror(code: nethttp_result) -> *const c_char {
-    code.name().as_ptr()
+pub extern "C" fn nethttp_strerror(code: c_int) -> *const c_char {
+    nethttp_result::from_code(code)
+        .map_or(c"unknown", nethttp_result::name)
+        .as_ptr()
 }
 
 /// The code of the last error on the calling thread.
