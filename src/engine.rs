@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -101,7 +101,11 @@ pub(crate) fn link() -> Result<Arc<EngineLink>, Error> {
 fn start_engine() -> Result<Engine, Error> {
     let unavailable = |what: &str| Error::new(nethttp_result::EngineUnavailable, what.to_string());
     let (commands, inbox) = crossbeam_channel::unbounded();
-    let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
+    // The engine thread creates the multi handle and hands back its link. A
+    // plain mutex and condvar: a blocking channel receive would leave a
+    // per-thread context behind in the caller's thread.
+    let handoff: Arc<(Mutex<Option<Arc<EngineLink>>>, Condvar)> = Arc::default();
+    let engine_handoff = Arc::clone(&handoff);
     let thread = std::thread::Builder::new()
         .name("nethttp-engine".into())
         .spawn(move || {
@@ -111,16 +115,26 @@ fn start_engine() -> Result<Engine, Error> {
                 waker: multi.waker(),
             });
             OWN_LINK.with(|l| *l.borrow_mut() = Some(Arc::clone(&link)));
-            if ready_tx.send(link).is_ok() {
-                run(&multi, &inbox);
-            }
+            *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(link);
+            engine_handoff.1.notify_all();
+            drop(engine_handoff);
+            run(&multi, &inbox);
             OWN_LINK.with(|l| l.borrow_mut().take());
             drop(multi);
         })
         .map_err(|e| unavailable(&format!("could not start the engine thread: {e}")))?;
-    match ready_rx.recv() {
-        Ok(link) => Ok(Engine { link, thread }),
-        Err(_) => {
+    let (slot, ready) = &*handoff;
+    let mut link = slot.lock().unwrap_or_else(|p| p.into_inner());
+    while link.is_none() && !thread.is_finished() {
+        link = ready
+            .wait_timeout(link, Duration::from_millis(50))
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+    match link.take() {
+        Some(link) => Ok(Engine { link, thread }),
+        None => {
+            drop(link);
             let _ = thread.join();
             Err(unavailable("the engine thread failed while starting"))
         }

@@ -201,7 +201,12 @@ pub(crate) fn forget_engine(engine: &Arc<EngineLink>) {
             .filter(|(_, e)| Arc::ptr_eq(&e.engine, engine))
             .map(|(&id, _)| id)
             .collect();
-        ids.iter().filter_map(|id| map.remove(id)).collect()
+        let forgotten = ids.iter().filter_map(|id| map.remove(id)).collect();
+        if map.is_empty() {
+            // Give the table's memory back, so a shut-down program holds none of ours.
+            *registry = None;
+        }
+        forgotten
     };
     for entry in entries {
         let old = std::mem::replace(&mut *lock(&entry.state), State::Finished);
