@@ -178,3 +178,25 @@ pub unsafe extern "C" fn nethttp_free(ptr: *mut c_void) {
     // SAFETY: `ptr` is NULL or came from malloc in this library.
     libc::free(ptr);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_catches_panics_and_records_an_internal_error() {
+        let value = guard(7, || -> Result<i32, Error> { panic!("boom") });
+        assert_eq!(value, 7);
+        assert_eq!(error::last_error_code(), nethttp_result::Internal);
+        let code = guard_result(|| panic!("boom"));
+        assert_eq!(code, nethttp_result::Internal);
+    }
+
+    #[test]
+    fn guard_records_errors_and_passes_values() {
+        assert_eq!(guard(0, || Ok(5)), 5);
+        let code = guard_result(|| Err(Error::new(nethttp_result::InvalidMethod, "bad")));
+        assert_eq!(code, nethttp_result::InvalidMethod);
+        assert_eq!(error::last_error_code(), nethttp_result::InvalidMethod);
+    }
+}
