@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -39,14 +40,37 @@ enum Command {
 pub(crate) struct EngineLink {
     commands: Sender<Command>,
     waker: MultiWaker,
+    /// True while the engine is (about to be) blocked in `Multi::poll`. A
+    /// busy engine drains the channel anyway, so senders skip the wake-up
+    /// system call then.
+    waiting: AtomicBool,
 }
 
 impl EngineLink {
     fn send(&self, command: Command) -> Result<(), Command> {
         self.commands.send(command).map_err(|e| e.into_inner())?;
-        // A failed wake-up is covered by MAX_WAIT.
-        let _ = self.waker.wakeup();
+        // Pairs with the fence in `wait`: either the engine sees the command
+        // before it blocks, or this sees `waiting` and wakes it.
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) {
+            // A failed wake-up is covered by MAX_WAIT.
+            let _ = self.waker.wakeup();
+        }
         Ok(())
+    }
+
+    /// Blocks in `Multi::poll` unless a command is already queued.
+    fn wait(&self, multi: &Multi, inbox: &Receiver<Command>) {
+        self.waiting.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if inbox.is_empty() {
+            let wait = match multi.get_timeout() {
+                Ok(Some(timeout)) => timeout.min(MAX_WAIT),
+                _ => MAX_WAIT,
+            };
+            let _ = multi.poll(&mut [], wait);
+        }
+        self.waiting.store(false, Ordering::Relaxed);
     }
 
     /// Hands a prepared transfer to the engine.
@@ -113,12 +137,13 @@ fn start_engine() -> Result<Engine, Error> {
             let link = Arc::new(EngineLink {
                 commands,
                 waker: multi.waker(),
+                waiting: AtomicBool::new(false),
             });
             OWN_LINK.with(|l| *l.borrow_mut() = Some(Arc::clone(&link)));
-            *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(link);
+            *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&link));
             engine_handoff.1.notify_all();
             drop(engine_handoff);
-            run(&multi, &inbox);
+            run(&multi, &inbox, &link);
             OWN_LINK.with(|l| l.borrow_mut().take());
             drop(multi);
         })
@@ -164,12 +189,12 @@ struct Active {
 }
 
 /// The engine loop: drain commands, let libcurl work, deliver what finished, wait.
-fn run(multi: &Multi, inbox: &Receiver<Command>) {
+fn run(multi: &Multi, inbox: &Receiver<Command>, link: &EngineLink) {
     let mut active: HashMap<usize, Active> = HashMap::new();
     let mut finished: Vec<(usize, Result<(), curl::Error>)> = Vec::new();
     loop {
         let pass = catch_unwind(AssertUnwindSafe(|| {
-            one_pass(multi, inbox, &mut active, &mut finished)
+            one_pass(multi, inbox, link, &mut active, &mut finished)
         }));
         match pass {
             Ok(true) => {}
@@ -188,6 +213,7 @@ fn run(multi: &Multi, inbox: &Receiver<Command>) {
 fn one_pass(
     multi: &Multi,
     inbox: &Receiver<Command>,
+    link: &EngineLink,
     active: &mut HashMap<usize, Active>,
     finished: &mut Vec<(usize, Result<(), curl::Error>)>,
 ) -> bool {
@@ -222,13 +248,7 @@ fn one_pass(
         let response = transfer::finish(easy, result, transfer.entry.id);
         request::deliver(&transfer.entry, response);
     }
-    if inbox.is_empty() {
-        let wait = match multi.get_timeout() {
-            Ok(Some(timeout)) => timeout.min(MAX_WAIT),
-            _ => MAX_WAIT,
-        };
-        let _ = multi.poll(&mut [], wait);
-    }
+    link.wait(multi, inbox);
     true
 }
 

@@ -48,7 +48,26 @@ impl Collector {
         } else if let Some(colon) = line.iter().position(|&b| b == b':') {
             let name = line[..colon].trim_ascii().to_vec();
             let value = line[colon + 1..].trim_ascii().to_vec();
+            if name.eq_ignore_ascii_case(b"content-length") {
+                self.reserve_body(&value);
+            }
             self.headers.push((name, value));
+        }
+    }
+}
+
+impl Collector {
+    /// Sizes the body buffer from Content-Length (plus the NUL the response
+    /// adds), so a large download is not copied as the buffer grows. Capped:
+    /// the header is the server's word, not a promise.
+    fn reserve_body(&mut self, content_length: &[u8]) {
+        const MAX_RESERVE: usize = 256 << 20;
+        let length = std::str::from_utf8(content_length)
+            .ok()
+            .and_then(|t| t.parse::<usize>().ok());
+        if let Some(length) = length {
+            let wanted = length.min(MAX_RESERVE) + 1;
+            self.body.reserve(wanted.saturating_sub(self.body.len()));
         }
     }
 }
