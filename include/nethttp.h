@@ -189,7 +189,9 @@ struct nethttp_response;
  * `body` and `response` stay valid until the callback returns, if it returns
  * 0; then the request and its response are freed. If it returns non-zero
  * ("leave the request open") both stay valid, and may be used from any
- * thread, until `nethttp_destroy_request()` or `nethttp_shutdown()`.
+ * thread, until `nethttp_destroy_request()` or `nethttp_shutdown()`. A
+ * callback that destroys its own request may go on using `body` and
+ * `response` until it returns; its return value is then ignored.
  *
  * Callbacks of all requests run one at a time on the single engine thread,
  * which also drives every transfer: a slow callback delays all other
@@ -517,6 +519,10 @@ enum nethttp_result nethttp_options_set_ca_file(struct nethttp_options *options,
  * `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http
  * or https), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` or
  * `NETHTTP_RESULT_OUT_OF_MEMORY`.
+ *
+ * The callback may run, on the engine thread, before this function has
+ * returned to its caller; by then the handle may already be stale (which
+ * is harmless: see `nethttp_destroy_request()`).
  *
  * Thread-safe: may be called from any thread, concurrently, and from inside
  * a callback. The first call starts the engine thread. Transfers to the same
