@@ -202,6 +202,27 @@ static void check_options_are_copied(void) {
     capture_free(&c);
 }
 
+static void check_max_body(void) {
+    struct nethttp_options *options = nethttp_options_new();
+    struct capture c;
+    CHECK_INT(nethttp_options_set_max_body(options, 1000), NETHTTP_RESULT_OK);
+    fetch(&c, "/bytes/1000", options); /* exactly the limit is fine */
+    CHECK_INT(c.status, 200);
+    CHECK_INT(c.body_len, 1000);
+    capture_free(&c);
+    fetch(&c, "/bytes/5000", options); /* refused by its Content-Length */
+    CHECK_INT(c.status, 0);
+    CHECK_STR(c.error, "body-too-large");
+    CHECK_INT(c.error_code, NETHTTP_RESULT_BODY_TOO_LARGE);
+    capture_free(&c);
+    fetch(&c, "/chunked/5000", options); /* no length announced: cut off while reading */
+    CHECK_INT(c.status, 0);
+    CHECK_STR(c.error, "body-too-large");
+    capture_free(&c);
+    CHECK_INT(nethttp_options_set_max_body(NULL, 1), NETHTTP_RESULT_NULL_ARGUMENT);
+    nethttp_options_free(options);
+}
+
 int main(int argc, char **argv) {
     server = test_server_from_args(argc, argv);
     check_null_options_is_get();
@@ -215,5 +236,6 @@ int main(int argc, char **argv) {
     check_responses_binary_and_chunked();
     check_insecure_and_ca_file();
     check_options_are_copied();
+    check_max_body();
     return test_finish("test_options");
 }

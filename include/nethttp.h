@@ -120,6 +120,11 @@ enum nethttp_result {
    */
   NETHTTP_RESULT_PROTOCOL_ERROR = 106,
   /**
+   * The response body was larger than the limit set with
+   * `nethttp_options_set_max_body()`.
+   */
+  NETHTTP_RESULT_BODY_TOO_LARGE = 107,
+  /**
    * The request failed for another reason; the detail message says which.
    */
   NETHTTP_RESULT_REQUEST_FAILED = 199,
@@ -499,6 +504,18 @@ enum nethttp_result nethttp_options_set_connect_timeout_ms(struct nethttp_option
  * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8.
  */
 enum nethttp_result nethttp_options_set_ca_file(struct nethttp_options *options, const char *path);
+
+/**
+ * Limits the response body to `max_bytes`; a larger body fails the request
+ * with `"body-too-large"` (`NETHTTP_RESULT_BODY_TOO_LARGE`) as soon as the
+ * limit is passed (or at once when the server announces a larger
+ * Content-Length), so a hostile server cannot make nethttp buffer without
+ * end. 0 (the default) means no limit.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_max_body(struct nethttp_options *options,
+                                                 uint64_t max_bytes);
 
 /**
  * Starts an HTTP request and returns at once, without waiting for the network.

@@ -58,13 +58,16 @@ pub enum nethttp_result {
     TlsFailed = 105,
     /// The server sent something that is not valid HTTP.
     ProtocolError = 106,
+    /// The response body was larger than the limit set with
+    /// `nethttp_options_set_max_body()`.
+    BodyTooLarge = 107,
     /// The request failed for another reason; the detail message says which.
     RequestFailed = 199,
 }
 
 impl nethttp_result {
     /// Every result, for mapping numbers back to codes.
-    pub const ALL: [nethttp_result; 21] = {
+    pub const ALL: [nethttp_result; 22] = {
         use nethttp_result::*;
         [
             Ok,
@@ -87,6 +90,7 @@ impl nethttp_result {
             ConnectionClosed,
             TlsFailed,
             ProtocolError,
+            BodyTooLarge,
             RequestFailed,
         ]
     };
@@ -120,6 +124,7 @@ impl nethttp_result {
             ConnectionClosed => c"connection-closed",
             TlsFailed => c"tls-failed",
             ProtocolError => c"protocol-error",
+            BodyTooLarge => c"body-too-large",
             RequestFailed => c"request-failed",
         }
     }

@@ -30,6 +30,8 @@ pub fn classify(error: &curl::Error) -> nethttp_result {
         InvalidUrl
     } else if error.is_unsupported_protocol() {
         UnsupportedScheme
+    } else if error.is_filesize_exceeded() {
+        BodyTooLarge
     } else if error.is_out_of_memory() {
         OutOfMemory
     } else if error.code() == curl_sys::CURLE_FTP_WEIRD_SERVER_REPLY || error.is_http2_error() {

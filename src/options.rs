@@ -40,6 +40,7 @@ pub struct Options {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     ca_file: Option<PathBuf>,
+    max_body: Option<u64>,
 }
 
 impl Options {
@@ -168,6 +169,15 @@ impl Options {
 
     pub fn ca_file(&self) -> Option<&std::path::Path> {
         self.ca_file.as_deref()
+    }
+
+    /// The largest response body accepted; `None` accepts any size.
+    pub fn set_max_body(&mut self, max_body: Option<u64>) {
+        self.max_body = max_body;
+    }
+
+    pub fn max_body(&self) -> Option<u64> {
+        self.max_body
     }
 }
 

@@ -30,6 +30,9 @@ const CURLPROTO_HTTP_HTTPS: libc::c_long = 1 | 2;
 pub struct Collector {
     body: Vec<u8>,
     headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Bodies longer than this fail the transfer (`body-too-large`).
+    max_body: Option<u64>,
+    body_too_large: bool,
 }
 
 impl Collector {
@@ -66,7 +69,10 @@ impl Collector {
             .ok()
             .and_then(|t| t.parse::<usize>().ok());
         if let Some(length) = length {
-            let wanted = length.min(MAX_RESERVE) + 1;
+            let limit = self
+                .max_body
+                .map_or(MAX_RESERVE, |max| max.min(MAX_RESERVE as u64) as usize);
+            let wanted = length.min(limit) + 1;
             self.body.reserve(wanted.saturating_sub(self.body.len()));
         }
     }
@@ -76,6 +82,11 @@ impl Handler for Collector {
     fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
         // Returning a short count makes libcurl fail the transfer instead of unwinding.
         catch_unwind(AssertUnwindSafe(|| {
+            let new_len = self.body.len() as u64 + data.len() as u64;
+            if self.max_body.is_some_and(|max| new_len > max) {
+                self.body_too_large = true;
+                return 0;
+            }
             self.body.extend_from_slice(data);
             data.len()
         }))
@@ -168,7 +179,10 @@ fn header_list(options: &Options) -> Result<List, curl::Error> {
 
 /// Builds the easy handle for a request. Runs on the caller's thread.
 pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, Error> {
-    let mut easy = Easy2::new(Collector::default());
+    let mut easy = Easy2::new(Collector {
+        max_body: options.max_body(),
+        ..Collector::default()
+    });
     easy.url(url).map_err(setup_error)?;
     restrict_protocols(&easy)?;
     easy.follow_location(false).map_err(setup_error)?;
@@ -180,6 +194,10 @@ pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, 
     if options.insecure() {
         easy.ssl_verify_peer(false).map_err(setup_error)?;
         easy.ssl_verify_host(false).map_err(setup_error)?;
+    }
+    if let Some(max_body) = options.max_body() {
+        // Refuses an announced Content-Length early; the collector checks the rest.
+        easy.max_filesize(max_body).map_err(setup_error)?;
     }
     if let Some(ca_file) = options.ca_file() {
         easy.cainfo(ca_file).map_err(setup_error)?;
@@ -227,6 +245,12 @@ pub(crate) fn finish(
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
     let collector = std::mem::take(easy.get_mut());
+    let result = match result {
+        Err(_) if collector.body_too_large => {
+            Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED))
+        }
+        other => other,
+    };
     let headers = collector
         .headers
         .into_iter()

@@ -229,3 +229,21 @@ pub unsafe extern "C" fn nethttp_options_set_ca_file(
         Ok(())
     })
 }
+
+/// Limits the response body to `max_bytes`; a larger body fails the request
+/// with `"body-too-large"` (`NETHTTP_RESULT_BODY_TOO_LARGE`) as soon as the
+/// limit is passed (or at once when the server announces a larger
+/// Content-Length), so a hostile server cannot make nethttp buffer without
+/// end. 0 (the default) means no limit.
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_options_set_max_body(
+    options: *mut nethttp_options,
+    max_bytes: u64,
+) -> nethttp_result {
+    guard_result(|| {
+        options_mut(options)?.set_max_body((max_bytes > 0).then_some(max_bytes));
+        Ok(())
+    })
+}
