@@ -1,26 +1,22 @@
-# The native libraries that libnethttp.a needs besides itself (libcurl or
-# OpenSSL, pthread, libdl, ...). rustc writes them when it builds the library;
-# until then (a fresh configure) we fall back to the list for Linux, with the
-# system libcurl when pkg-config finds one (the curl crate then links it) and
-# the bundled one otherwise.
-find_package(PkgConfig QUIET)
-if(PKG_CONFIG_FOUND)
-  pkg_check_modules(_nethttp_system_curl QUIET libcurl)
-endif()
-if(_nethttp_system_curl_FOUND)
-  set(NETHTTP_STATIC_NATIVE_LIBS curl gcc_s util rt pthread m dl c)
+# The native libraries that libnethttp.a needs besides itself: libcurl (when
+# the curl crate found the system's through pkg-config) or OpenSSL and zlib
+# (when it built its bundled libcurl), plus what Rust's standard library needs
+# (libgcc_s, pthread, libdl, ...). rustc knows the exact list and writes it to
+# NETHTTP_NATIVE_LIBS_FILE each time it builds the library
+# (`--print native-static-libs=FILE`, e.g. "-lssl -lcrypto -lz -lgcc_s ...").
+#
+# The list exists only after the first build, and it changes when the system
+# changes (installing libcurl's development files switches the curl crate to
+# the system libcurl), so nothing here guesses it at configure time:
+#  - in the build tree, nethttp::nethttp_static hands the file itself to the
+#    linker as a response file (`-Wl,@FILE`; GNU ld, gold, lld and mold read
+#    them), so the list is right even on the very first build;
+#  - at install time, nethttpInstallFiles.cmake reads the file and writes the
+#    names into the installed nethttpConfig.cmake and nethttp.pc.
+if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  set(NETHTTP_BUILD_TREE_NATIVE_LIBS "-Wl,@${NETHTTP_NATIVE_LIBS_FILE}")
 else()
-  set(NETHTTP_STATIC_NATIVE_LIBS ssl crypto gcc_s util rt pthread m dl c)
-endif()
-if(EXISTS "${NETHTTP_NATIVE_LIBS_FILE}")
-  file(READ "${NETHTTP_NATIVE_LIBS_FILE}" _nethttp_native)
-  string(REGEX MATCH "native-static-libs: ([^\n]*)" _nethttp_match "${_nethttp_native}")
-  if(CMAKE_MATCH_1)
-    separate_arguments(_nethttp_flags UNIX_COMMAND "${CMAKE_MATCH_1}")
-    set(NETHTTP_STATIC_NATIVE_LIBS "")
-    foreach(_flag IN LISTS _nethttp_flags)
-      string(REGEX REPLACE "^-l" "" _flag "${_flag}")
-      list(APPEND NETHTTP_STATIC_NATIVE_LIBS "${_flag}")
-    endforeach()
-  endif()
+  message(WARNING "nethttp: nethttp::nethttp_static needs a GNU-style linker; "
+                  "add the libraries listed in ${NETHTTP_NATIVE_LIBS_FILE} yourself")
+  set(NETHTTP_BUILD_TREE_NATIVE_LIBS "")
 endif()
