@@ -19,7 +19,7 @@ cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # shellcheck disable=SC2046 # pkg-config prints several words on purpose
 cc -std=c11 -Wall -Wextra -Wpedantic -Werror -o "$build_dir/nethttp_fetch" examples/fetch.c \
-    $(pkg-config --cflags --libs nethttp) -Wl,-rpath,"$prefix/lib"
+    $(pkg-config --cflags --libs nethttp) -pthread -Wl,-rpath,"$prefix/lib"
 
 if [ $# -gt 0 ]; then
     exec "$build_dir/nethttp_fetch" "$@"

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# The benchmark in one command: nethttp against a raw libcurl multi loop, side
+# by side in one run, on a local nginx (127.0.0.1, one worker, keep-alive).
+#
+#   scripts/bench.sh           full run (about 6-8 minutes on 2 cores); writes
+#                              bench/results.md and bench/throughput.svg
+#   scripts/bench.sh --smoke   tiny run for CI (well under a minute): prints the
+#                              figures, judges none, fails only if the program
+#                              fails (a request failed, encoders disagree, ...);
+#                              writes BUILD_DIR/smoke/ instead of bench/
+#   scripts/bench.sh [--smoke] -- ARGS   passes ARGS on to nethttp_bench
+#                              (e.g. -- --only throughput --rounds 3)
+#
+# Installs what is missing from Debian's packages (nginx, its echo module,
+# libcurl4-openssl-dev, pkg-config, cmake), builds the benchmark in
+# build-bench/ (NETHTTP_BENCH_BUILD_DIR overrides) and runs nginx from a
+# config and temp dirs of its own under that build dir.
+#
+# With 2 or more CPUs, nginx's worker is pinned to the last CPU and the
+# benchmark to the others (NETHTTP_BENCH_PIN=0 turns that off): on a VM,
+# client and server bouncing between CPUs makes c=1 figures vary 4x from
+# run to run. The pinning is the same for both sides.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+mode=full
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --smoke) mode=smoke ;;
+        --) shift; extra=("$@"); break ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+. scripts/ensure-tools.sh
+
+# ---------------------------------------------------------------- packages
+# Installing libcurl4-openssl-dev also makes the curl crate link the system
+# libcurl instead of building its bundled copy: both sides then use the same
+# libcurl. A policy-rc.d keeps the nginx package from starting its service.
+bench_install() {
+    local policy=/usr/sbin/policy-rc.d made_policy=""
+    if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
+    fi
+    local rc=0
+    nethttp_apt_install "$@" || rc=$?
+    [ -n "$made_policy" ] && rm -f "$policy"
+    return "$rc"
+}
+need=()
+nethttp_have nginx || need+=(nginx)
+dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || need+=(libcurl4-openssl-dev)
+nethttp_have pkg-config || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "bench.sh: installing ${need[*]}" >&2
+    bench_install "${need[@]}" || { echo "bench.sh: could not install ${need[*]}" >&2; exit 1; }
+fi
+echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
+if [ ! -e "$echo_module" ]; then
+    echo "bench.sh: installing libnginx-mod-http-echo" >&2
+    bench_install libnginx-mod-http-echo ||
+        echo "bench.sh: no nginx echo module; the Python test server will hold requests" >&2
+fi
+
+# ---------------------------------------------------------------- build
+build_dir="${NETHTTP_BENCH_BUILD_DIR:-build-bench}"
+case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
+build() {
+    mkdir -p "$build_dir"
+    if ! { cmake -S . -B "$build_dir" -DNETHTTP_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=Release \
+               -DNETHTTP_BUILD_TESTS=OFF -DNETHTTP_BUILD_EXAMPLES=OFF &&
+           cmake --build "$build_dir" --target nethttp_bench --parallel "$(nproc)"; } \
+           > "$build_dir/bench-build.log" 2>&1; then
+        cat "$build_dir/bench-build.log" >&2
+        echo "bench.sh: the build failed" >&2
+        exit 1
+    fi
+}
+build
+lib="$build_dir/cargo/release/libnethttp.so"
+if ! ldd "$lib" | grep 'libcurl\.so' >/dev/null; then
+    # Built before libcurl4-openssl-dev was there: curl-sys kept its bundled copy.
+    echo "bench.sh: libnethttp has a bundled libcurl; rebuilding curl-sys against the system's" >&2
+    cargo clean --manifest-path Cargo.toml --target-dir "$build_dir/cargo" --release \
+        -p curl-sys -p curl >/dev/null 2>&1 || true
+    build
+fi
+if ldd "$lib" | grep 'libcurl\.so' >/dev/null; then
+    same_curl="both sides use the system $(ldd "$lib" | awk '/libcurl\.so/ {print $3}')"
+else
+    same_curl="WARNING: libnethttp uses its own bundled libcurl, the raw side the system's"
+    echo "bench.sh: $same_curl" >&2
+fi
+bench="$build_dir/bench/nethttp_bench"
+
+# ---------------------------------------------------------------- sizes
+if [ "$mode" = smoke ]; then
+    download_size=$((1 << 20))
+    hold_seconds=1
+    args=(--requests 300 --concurrency 1,10,50 --rounds 1 --app-requests 200
+          --post-requests 300 --download-rounds 1 --inflight 200 --mem-rounds 1
+          --soak 2000 --enc-size 65536 --enc-big 1048576 --enc-rounds 1)
+    out_dir="$build_dir/smoke"
+    time_limit=300
+else
+    download_size=$((64 << 20))
+    hold_seconds=5
+    args=()
+    out_dir="$root/bench"
+    time_limit=3600
+fi
+
+# 10,000 connections on each end: raise the descriptor limit as far as allowed.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fd_limit=$(ulimit -n)
+
+cpus=$(nproc)
+pin_nginx=""
+pin_bench=()
+if [ "${NETHTTP_BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ] && nethttp_have taskset; then
+    pin_nginx="worker_cpu_affinity 1$(printf '0%.0s' $(seq 2 "$cpus"));"
+    pin_bench=(taskset -c "0-$((cpus - 2))")
+fi
+
+# ---------------------------------------------------------------- nginx
+ng="$build_dir/nginx"
+mkdir -p "$ng/logs" "$ng/tmp" "$ng/html" "$out_dir"
+if [ "$(stat -c %s "$ng/html/big.bin" 2>/dev/null || echo 0)" != "$download_size" ]; then
+    head -c "$download_size" /dev/urandom > "$ng/html/big.bin"
+fi
+
+nginx_pid=""
+server_port_file=""
+cleanup() {
+    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
+        kill -QUIT "$nginx_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -TERM "$nginx_pid" 2>/dev/null || true
+    fi
+    if [ -n "$server_port_file" ] && [ -e "$server_port_file" ]; then
+        python3 c_tests/server/test_server.py stop --port-file "$server_port_file" || true
+    fi
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+write_nginx_conf() {
+    local port=$1 user_line="" module_line="" hold post
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    if [ -e "$echo_module" ]; then
+        module_line="load_module $echo_module;"
+        hold="location = /hold { echo_sleep $hold_seconds; echo held; }"
+        post="location = /post { echo_read_request_body; echo ok; }"
+    else
+        hold=""
+        post="location = /post { return 200 \"ok\\n\"; }"
+    fi
+    cat > "$ng/nginx.conf" <<EOF
+# Written by scripts/bench.sh for one benchmark run.
+$user_line
+$module_line
+worker_processes 1;
+$pin_nginx
+worker_rlimit_nofile $fd_limit;
+pid $ng/nginx.pid;
+error_log $ng/logs/error.log warn;
+events {
+    worker_connections $((fd_limit - 64));
+    multi_accept on;
+}
+http {
+    access_log off;
+    server_tokens off;
+    client_body_temp_path $ng/tmp/body;
+    proxy_temp_path $ng/tmp/proxy;
+    fastcgi_temp_path $ng/tmp/fastcgi;
+    uwsgi_temp_path $ng/tmp/uwsgi;
+    scgi_temp_path $ng/tmp/scgi;
+    keepalive_timeout 600s;
+    keepalive_requests 100000000;
+    keepalive_time 24h;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    client_max_body_size 16m;
+    client_body_buffer_size 64k;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        root $ng/html;
+        location = /small { default_type text/plain; return 200 "nethttp benchmark: a small response body of 64 bytes, no more.\\n"; }
+        $post
+        $hold
+        location = /big.bin { }
+        location = /nginx_status { stub_status; }
+    }
+}
+EOF
+}
+
+port=""
+for _ in 1 2 3 4 5; do
+    port=$(free_port)
+    write_nginx_conf "$port"
+    nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/logs/error.log" -g 'daemon off;' &
+    nginx_pid=$!
+    if python3 - "$port" <<'EOF'
+import sys, time, urllib.request
+url = "http://127.0.0.1:%s/small" % sys.argv[1]
+for _ in range(100):
+    try:
+        urllib.request.urlopen(url, timeout=1).read()
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+    then
+        break
+    fi
+    kill "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=""
+done
+if [ -z "$nginx_pid" ]; then
+    echo "bench.sh: nginx did not start; see $ng/logs/error.log" >&2
+    exit 1
+fi
+base="http://127.0.0.1:$port"
+hold_url="$base/hold"
+if [ ! -e "$echo_module" ]; then
+    server_port_file="$build_dir/test_server.port"
+    python3 c_tests/server/test_server.py start --port-file "$server_port_file" \
+        --log "$build_dir/test_server.log"
+    hold_url="http://127.0.0.1:$(cut -d' ' -f1 "$server_port_file")/hold?ms=$((hold_seconds * 1000))"
+fi
+
+# ---------------------------------------------------------------- run
+nginx_version=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+echo "bench.sh: nginx $nginx_version on $base (pid $nginx_pid), $same_curl" >&2
+echo "bench.sh: descriptor limit $fd_limit; ${pin_nginx:-no pinning} ${pin_bench[*]}; running $mode benchmark" >&2
+started=$(date +%s)
+set +e
+timeout "$time_limit" "${pin_bench[@]}" "$bench" --base "$base" --hold-url "$hold_url" \
+    --hold-ms "$((hold_seconds * 1000))" --status-url "$base/nginx_status" \
+    --download-size "$download_size" \
+    --markdown "$out_dir/table.md.tmp" --data "$out_dir/data.tsv.tmp" \
+    "${args[@]}" "${extra[@]}"
+status=$?
+set -e
+elapsed=$(( $(date +%s) - started ))
+if [ "$status" -ne 0 ]; then
+    echo "bench.sh: nethttp_bench failed (exit $status) after ${elapsed}s" >&2
+    exit "$status"
+fi
+
+# ---------------------------------------------------------------- results
+curl_version=$(awk -F'\t' '$1 == "versions" {print $3}' "$out_dir/data.tsv.tmp")
+nethttp_version=$(awk -F'\t' '$1 == "versions" {print $2}' "$out_dir/data.tsv.tmp")
+cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || true)
+cmdline="scripts/bench.sh"
+[ "$mode" = smoke ] && cmdline="$cmdline --smoke"
+[ ${#extra[@]} -gt 0 ] && cmdline="$cmdline -- ${extra[*]}"
+{
+    echo "# nethttp benchmark results"
+    echo
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`$cmdline\` in ${elapsed} s, on $(nproc) cores"
+    echo "(${cpu:-unknown CPU}), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo),"
+    echo "Linux $(uname -r). $nethttp_version against $curl_version: $same_curl."
+    echo "Server: $nginx_version on 127.0.0.1, one worker, keep-alive."
+    if [ -n "$pin_nginx" ]; then
+        echo "nginx pinned to CPU $((cpus - 1)), the benchmark (both sides) to CPU(s) 0-$((cpus - 2))."
+    fi
+    echo "Each figure is the median of the rounds, nethttp and raw libcurl alternating;"
+    echo "see bench/README.md for the method."
+    echo
+    cat "$out_dir/table.md.tmp"
+    echo
+    echo "![requests/s per concurrency level, nethttp and raw libcurl](throughput.svg)"
+} > "$out_dir/results.md"
+python3 bench/plot_throughput.py "$out_dir/data.tsv.tmp" "$out_dir/throughput.svg"
+rm -f "$out_dir/table.md.tmp" "$out_dir/data.tsv.tmp"
+echo "bench.sh: done in ${elapsed}s; wrote $out_dir/results.md and $out_dir/throughput.svg" >&2
