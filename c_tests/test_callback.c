@@ -1,27 +1,17 @@
 /* The callback contract: exactly one call, on the engine thread, with the
  * status and body, or status 0 and a stable reason string on failure. */
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "test_util.h"
 
 static struct test_server server;
 static char url[512];
 
-/* A loopback port with nothing listening: bind, read the port, close. */
+/* A loopback port with nothing listening: listen, read the port, close. */
 static int closed_port(void) {
-    struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int port;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    port = ntohs(addr.sin_port);
-    close(fd);
+    int port = 0;
+    int fd = test_loopback_listener(1, &port);
+    if (fd >= 0) {
+        close(fd);
+    }
     return port;
 }
 

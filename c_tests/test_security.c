@@ -1,9 +1,6 @@
 /* Security defaults: no redirects followed, a finite connect timeout, and an
  * unverified connection never reused for a verifying request. */
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "test_util.h"
 
@@ -24,16 +21,14 @@ static void check_redirects_not_followed(void) {
  * connect to it hangs, on loopback, until the connect timeout. */
 static int full_listener(int *port, int *fillers, int nfillers) {
     struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), i;
+    int fd = test_loopback_listener(0, port), i;
+    if (fd < 0) {
+        return -1;
+    }
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 0) != 0) {
-        return -1;
-    }
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    *port = ntohs(addr.sin_port);
+    addr.sin_port = htons((unsigned short)*port);
     for (i = 0; i < nfillers; i++) {
         fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
         fcntl(fillers[i], F_SETFL, O_NONBLOCK);

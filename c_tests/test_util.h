@@ -4,11 +4,14 @@
 #define NETHTTP_TEST_UTIL_H
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nethttp.h"
 
@@ -80,6 +83,26 @@ static inline int test_contains(const char *hay, size_t len, const char *needle)
         }
     }
     return 0;
+}
+
+/* A TCP socket listening on 127.0.0.1 at an ephemeral port (stored in *port)
+ * with the given backlog; -1 on failure. */
+static inline int test_loopback_listener(int backlog, int *port) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, backlog) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    *port = ntohs(addr.sin_port);
+    return fd;
 }
 
 /* The test server's ports, from the port file named on the command line. */

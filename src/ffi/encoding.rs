@@ -29,12 +29,13 @@ pub unsafe extern "C" fn nethttp_urlencode(
     len: usize,
     out_len: *mut usize,
 ) -> *mut c_char {
-    guard(ptr::null_mut(), || {
-        let input = bytes_arg(data, len, "data")?;
-        malloc_filled(encoding::urlencoded_len(input), out_len, |out| {
-            encoding::urlencode_into(input, out)
-        })
-    })
+    transcode(
+        data,
+        len,
+        out_len,
+        encoding::urlencoded_len,
+        encoding::urlencode_into,
+    )
 }
 
 /// Decodes `%XX` escapes (hex digits in either case) in `len` bytes at `data`.
@@ -53,11 +54,26 @@ pub unsafe extern "C" fn nethttp_urldecode(
     len: usize,
     out_len: *mut usize,
 ) -> *mut c_char {
+    transcode(
+        data,
+        len,
+        out_len,
+        encoding::urldecoded_len,
+        encoding::urldecode_into,
+    )
+}
+
+/// Runs a length-then-fill codec over a C byte string into a new allocation.
+unsafe fn transcode(
+    data: *const c_char,
+    len: usize,
+    out_len: *mut usize,
+    output_len: fn(&[u8]) -> usize,
+    fill: fn(&[u8], &mut [u8]),
+) -> *mut c_char {
     guard(ptr::null_mut(), || {
         let input = bytes_arg(data, len, "data")?;
-        malloc_filled(encoding::urldecoded_len(input), out_len, |out| {
-            encoding::urldecode_into(input, out)
-        })
+        malloc_filled(output_len(input), out_len, |out| fill(input, out))
     })
 }
 
