@@ -125,6 +125,7 @@ pin_bench=()
 if [ "${NETHTTP_BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ] && nethttp_have taskset; then
     pin_nginx="worker_cpu_affinity 1$(printf '0%.0s' $(seq 2 "$cpus"));"
     pin_bench=(taskset -c "0-$((cpus - 2))")
+    [ "$cpus" -eq 2 ] && pin_bench=(taskset -c 0)
 fi
 
 # ---------------------------------------------------------------- nginx
@@ -248,6 +249,7 @@ nginx_version=$(nginx -v 2>&1 | sed 's/^nginx version: //')
 echo "bench.sh: nginx $nginx_version on $base (pid $nginx_pid), $same_curl" >&2
 echo "bench.sh: descriptor limit $fd_limit; ${pin_nginx:-no pinning} ${pin_bench[*]}; running $mode benchmark" >&2
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 set +e
 timeout "$time_limit" "${pin_bench[@]}" "$bench" --base "$base" --hold-url "$hold_url" \
     --hold-ms "$((hold_seconds * 1000))" --status-url "$base/nginx_status" \
@@ -257,6 +259,7 @@ timeout "$time_limit" "${pin_bench[@]}" "$bench" --base "$base" --hold-url "$hol
 status=$?
 set -e
 elapsed=$(( $(date +%s) - started ))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$status" -ne 0 ]; then
     echo "bench.sh: nethttp_bench failed (exit $status) after ${elapsed}s" >&2
     exit "$status"
@@ -277,10 +280,12 @@ cmdline="scripts/bench.sh"
     echo "Linux $(uname -r). $nethttp_version against $curl_version: $same_curl."
     echo "Server: $nginx_version on 127.0.0.1, one worker, keep-alive."
     if [ -n "$pin_nginx" ]; then
-        echo "nginx pinned to CPU $((cpus - 1)), the benchmark (both sides) to CPU(s) 0-$((cpus - 2))."
+        echo "nginx pinned to CPU $((cpus - 1)), the benchmark (both sides) to CPU ${pin_bench[2]}."
     fi
-    echo "Each figure is the median of the rounds, nethttp and raw libcurl alternating;"
-    echo "see bench/README.md for the method."
+    echo "Load average (1, 5, 15 min) before: $load_before; after: $load_after."
+    echo "Each figure is the median of the rounds, nethttp and raw libcurl alternating; a"
+    echo "comparison is the median of the per-round pairs, with the range of the pairs in"
+    echo "brackets. See bench/README.md for the method."
     echo
     cat "$out_dir/table.md.tmp"
     echo
@@ -288,4 +293,27 @@ cmdline="scripts/bench.sh"
 } > "$out_dir/results.md"
 python3 bench/plot_throughput.py "$out_dir/data.tsv.tmp" "$out_dir/throughput.svg"
 rm -f "$out_dir/table.md.tmp" "$out_dir/data.tsv.tmp"
+
+# A full run also refreshes the results section of bench/README.md, and of
+# README.md if it has one: whatever stands between the two marker lines.
+if [ "$mode" = full ]; then
+    python3 - "$out_dir/results.md" bench/README.md README.md <<'EOF'
+import os, sys
+start, end = "<!-- bench-results:start -->", "<!-- bench-results:end -->"
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+body = "\n".join(lines[1:]).strip("\n")  # without the "# ..." title
+for path in sys.argv[2:]:
+    if not os.path.exists(path):
+        continue
+    text = open(path, encoding="utf-8").read()
+    if start not in text or end not in text:
+        continue
+    rel = os.path.relpath("bench/throughput.svg", os.path.dirname(path) or ".")
+    section = body.replace("](throughput.svg)", "](%s)" % rel)
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    open(path, "w", encoding="utf-8").write(head + start + "\n" + section + "\n" + end + tail)
+    print("bench.sh: updated the results in", path, file=sys.stderr)
+EOF
+fi
 echo "bench.sh: done in ${elapsed}s; wrote $out_dir/results.md and $out_dir/throughput.svg" >&2
