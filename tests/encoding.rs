@@ -41,6 +41,19 @@ proptest! {
     }
 
     #[test]
+    fn urldecode_matches_percent_decoding_on_any_bytes(
+        data in proptest::collection::vec(
+            prop_oneof![Just(b'%'), Just(b'+'), Just(b'a'), Just(b'F'), Just(b'0'), any::<u8>()],
+            0..200,
+        )
+    ) {
+        let reference: Vec<u8> = percent_encoding::percent_decode(&data).collect();
+        let decoded = urldecode(&data);
+        prop_assert_eq!(decoded.len(), nethttp::encoding::urldecoded_len(&data));
+        prop_assert_eq!(decoded, reference);
+    }
+
+    #[test]
     fn formdecode_inverts_formencode(
         fields in proptest::collection::vec(
             (proptest::collection::vec(any::<u8>(), 0..20), proptest::collection::vec(any::<u8>(), 0..20)),

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::form::{form_ref, nethttp_form};
-use super::{bytes_arg, guard, malloc_filled, null_argument};
+use super::{bytes_arg, guard, malloc_filled, malloc_shrunk, null_argument};
 use crate::encoding;
 
 /// Percent-encodes `len` bytes at `data`: every byte outside RFC 3986's
@@ -29,13 +29,12 @@ pub unsafe extern "C" fn nethttp_urlencode(
     len: usize,
     out_len: *mut usize,
 ) -> *mut c_char {
-    transcode(
-        data,
-        len,
-        out_len,
-        encoding::urlencoded_len,
-        encoding::urlencode_into,
-    )
+    guard(ptr::null_mut(), || {
+        let input = bytes_arg(data, len, "data")?;
+        malloc_filled(encoding::urlencoded_len(input), out_len, |out| {
+            encoding::urlencode_into(input, out)
+        })
+    })
 }
 
 /// Decodes `%XX` escapes (hex digits in either case) in `len` bytes at `data`.
@@ -54,26 +53,13 @@ pub unsafe extern "C" fn nethttp_urldecode(
     len: usize,
     out_len: *mut usize,
 ) -> *mut c_char {
-    transcode(
-        data,
-        len,
-        out_len,
-        encoding::urldecoded_len,
-        encoding::urldecode_into,
-    )
-}
-
-/// Runs a length-then-fill codec over a C byte string into a new allocation.
-unsafe fn transcode(
-    data: *const c_char,
-    len: usize,
-    out_len: *mut usize,
-    output_len: fn(&[u8]) -> usize,
-    fill: fn(&[u8], &mut [u8]),
-) -> *mut c_char {
     guard(ptr::null_mut(), || {
         let input = bytes_arg(data, len, "data")?;
-        malloc_filled(output_len(input), out_len, |out| fill(input, out))
+        // Decoding never grows the text: one pass into a buffer of the input's
+        // size, shrunk afterwards, beats counting the escapes first.
+        malloc_shrunk(input.len(), out_len, |out| {
+            encoding::urldecode_into(input, out)
+        })
     })
 }
 

@@ -19,6 +19,7 @@ pub use response::*;
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
 
 use crate::error::{self, nethttp_result, Error};
 
@@ -124,6 +125,35 @@ pub(crate) fn malloc_filled(
         unsafe { *out_len = len };
     }
     Ok(ptr.cast())
+}
+
+/// Like `malloc_filled`, for output of at most `max_len` bytes: `fill`
+/// returns how many it wrote, and the allocation is shrunk to fit.
+pub(crate) fn malloc_shrunk(
+    max_len: usize,
+    out_len: *mut usize,
+    fill: impl FnOnce(&mut [u8]) -> usize,
+) -> Result<*mut c_char, Error> {
+    let mut written = 0;
+    let ptr = malloc_filled(max_len, ptr::null_mut(), |out| written = fill(out))?;
+    // SAFETY: `ptr` holds `max_len + 1` bytes and `written <= max_len`.
+    unsafe { *ptr.add(written) = 0 };
+    let shrunk = if written < max_len {
+        // SAFETY: `ptr` came from malloc; shrinking keeps the first bytes.
+        let smaller = unsafe { libc::realloc(ptr.cast(), written + 1) }.cast::<c_char>();
+        if smaller.is_null() {
+            ptr
+        } else {
+            smaller
+        }
+    } else {
+        ptr
+    };
+    if !out_len.is_null() {
+        // SAFETY: the caller passed a writable size_t, or NULL.
+        unsafe { *out_len = written };
+    }
+    Ok(shrunk)
 }
 
 /// The library's version, e.g. `"0.1.0"`, as a static string (never freed).
