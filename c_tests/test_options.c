@@ -223,6 +223,44 @@ static void check_max_body(void) {
     nethttp_options_free(options);
 }
 
+/* Finished transfers' handles are reused: nothing of one request's options may
+ * leak into the next (HEAD, a custom method, a body, headers, insecure). */
+static void check_options_do_not_leak_into_later_requests(void) {
+    struct nethttp_options *options = nethttp_options_new();
+    struct capture c;
+    int i;
+    CHECK_INT(nethttp_options_set_method(options, "HEAD"), NETHTTP_RESULT_OK);
+    for (i = 0; i < 8; i++) {
+        fetch(&c, "/bytes/100", options);
+        CHECK_INT(c.body_len, 0);
+        capture_free(&c);
+    }
+    CHECK_INT(nethttp_options_set_method(options, "BREW"), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_body(options, "tea", 3), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_header(options, "X-Leak", "1"), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_insecure(options, 1), NETHTTP_RESULT_OK);
+    for (i = 0; i < 8; i++) {
+        fetch(&c, "/echo", options);
+        CHECK(test_contains(c.body, c.body_len, "BREW /echo HTTP/1.1\r\n"));
+        capture_free(&c);
+    }
+    for (i = 0; i < 16; i++) {
+        fetch(&c, "/echo", NULL);
+        CHECK(test_contains(c.body, c.body_len, "GET /echo HTTP/1.1\r\n"));
+        CHECK(!test_contains(c.body, c.body_len, "X-Leak"));
+        CHECK(!test_contains(c.body, c.body_len, "tea"));
+        capture_free(&c);
+        fetch(&c, "/bytes/100", NULL);
+        CHECK_INT(c.body_len, 100);
+        capture_free(&c);
+    }
+    capture_init(&c);
+    CHECK(capture_fetch(&c, test_https_url(url, sizeof url, server.https_port, "/echo"), NULL));
+    CHECK_STR(c.error, "certificate-verify-failed");
+    capture_free(&c);
+    nethttp_options_free(options);
+}
+
 int main(int argc, char **argv) {
     server = test_server_from_args(argc, argv);
     check_null_options_is_get();
@@ -237,5 +275,6 @@ int main(int argc, char **argv) {
     check_insecure_and_ca_file();
     check_options_are_copied();
     check_max_body();
+    check_options_do_not_leak_into_later_requests();
     return test_finish("test_options");
 }

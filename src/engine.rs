@@ -180,6 +180,7 @@ pub fn shutdown() -> Result<(), Error> {
     let _ = engine.link.send(Command::Shutdown);
     let joined = engine.thread.join();
     request::forget_engine(&engine.link);
+    crate::pool::clear();
     joined.map_err(|_| Error::new(nethttp_result::Internal, "the engine thread panicked"))
 }
 
@@ -287,7 +288,7 @@ fn start(
                 Box::new(Response::failed(
                     entry.id,
                     failure,
-                    Vec::new(),
+                    Default::default(),
                     CString::default(),
                 )),
             );

@@ -4,6 +4,7 @@
 use std::ffi::{CStr, CString};
 
 use crate::error::nethttp_result;
+use crate::headers::HeaderBlock;
 use crate::request::RequestId;
 
 /// Why a request failed: a stable code, and libcurl's detailed message.
@@ -13,19 +14,12 @@ pub struct Failure {
     pub detail: CString,
 }
 
-/// A response header as received, both parts NUL-terminated.
-#[derive(Debug, Clone)]
-pub struct Header {
-    pub name: CString,
-    pub value: CString,
-}
-
 #[derive(Debug)]
 pub struct Response {
     pub(crate) request: RequestId,
     pub(crate) status: i32,
     pub(crate) failure: Option<Failure>,
-    pub(crate) headers: Vec<Header>,
+    pub(crate) headers: HeaderBlock,
     /// The body, or on failure the reason string, followed by one NUL that is
     /// not counted (C callers may treat a text body as a C string).
     pub(crate) body: Vec<u8>,
@@ -41,7 +35,7 @@ impl Response {
     pub(crate) fn success(
         request: RequestId,
         status: i32,
-        headers: Vec<Header>,
+        headers: HeaderBlock,
         body: Vec<u8>,
         url: CString,
     ) -> Response {
@@ -58,7 +52,7 @@ impl Response {
     pub(crate) fn failed(
         request: RequestId,
         failure: Failure,
-        headers: Vec<Header>,
+        headers: HeaderBlock,
         url: CString,
     ) -> Response {
         Response {
@@ -103,15 +97,14 @@ impl Response {
         self.failure.as_ref().map_or(nethttp_result::Ok, |f| f.code)
     }
 
-    pub fn headers(&self) -> &[Header] {
+    /// The headers of the (last) response, in the order received.
+    pub fn headers(&self) -> &HeaderBlock {
         &self.headers
     }
 
-    /// The first header with this name, compared case-insensitively.
-    pub fn header(&self, name: &[u8]) -> Option<&Header> {
-        self.headers
-            .iter()
-            .find(|h| h.name.to_bytes().eq_ignore_ascii_case(name))
+    /// The value of the first header with this name, compared case-insensitively.
+    pub fn header(&self, name: &[u8]) -> Option<&CStr> {
+        self.headers.find(name)
     }
 
     /// The URL the response came from (after redirects, if any were followed).

@@ -8,10 +8,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use curl::easy::{Easy2, Handler, List, WriteError};
 
 use crate::error::{nethttp_result, Error};
-use crate::failure;
+use crate::headers::HeaderBlock;
 use crate::options::{HeaderValue, Options};
 use crate::request::RequestId;
-use crate::response::{Failure, Header, Response};
+use crate::response::{Failure, Response};
+use crate::{failure, pool};
 
 /// Sent unless the caller sets its own User-Agent.
 pub const USER_AGENT: &str = concat!("nethttp/", env!("CARGO_PKG_VERSION"));
@@ -29,7 +30,7 @@ const CURLPROTO_HTTP_HTTPS: libc::c_long = 1 | 2;
 #[derive(Default)]
 pub struct Collector {
     body: Vec<u8>,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    headers: HeaderBlock,
     /// Bodies longer than this fail the transfer (`body-too-large`).
     max_body: Option<u64>,
     body_too_large: bool,
@@ -44,17 +45,14 @@ impl Collector {
             self.headers.clear();
         } else if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
             // Obsolete line folding continues the previous header's value.
-            if let Some((_, value)) = self.headers.last_mut() {
-                value.push(b' ');
-                value.extend_from_slice(line.trim_ascii());
-            }
+            self.headers.continue_last(line.trim_ascii());
         } else if let Some(colon) = line.iter().position(|&b| b == b':') {
-            let name = line[..colon].trim_ascii().to_vec();
-            let value = line[colon + 1..].trim_ascii().to_vec();
+            let name = line[..colon].trim_ascii();
+            let value = line[colon + 1..].trim_ascii();
             if name.eq_ignore_ascii_case(b"content-length") {
-                self.reserve_body(&value);
+                self.reserve_body(value);
             }
-            self.headers.push((name, value));
+            self.headers.push(name, value);
         }
     }
 }
@@ -152,8 +150,12 @@ fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
     }
 }
 
-/// The header list: the caller's headers, then the defaults they did not override.
-fn header_list(options: &Options) -> Result<List, curl::Error> {
+/// The header list: the caller's headers, then the defaults they did not
+/// override; `None` when there is nothing to send beyond libcurl's own.
+fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
+    if options.headers().is_empty() && options.body().is_none() {
+        return Ok(None);
+    }
     let mut list = List::new();
     for (name, value) in options.headers() {
         match value {
@@ -164,26 +166,25 @@ fn header_list(options: &Options) -> Result<List, curl::Error> {
             HeaderValue::Remove => list.append(&format!("{name}:"))?,
         }
     }
-    if options.header("User-Agent").is_none() {
-        list.append(&format!("User-Agent: {USER_AGENT}"))?;
+    if options.body().is_some() {
+        if options.header("Content-Type").is_none() {
+            list.append(&format!("Content-Type: {DEFAULT_CONTENT_TYPE}"))?;
+        }
+        if options.header("Expect").is_none() {
+            // Prosody never waits for 100-continue; libcurl would for bodies over 1 MB.
+            list.append("Expect:")?;
+        }
     }
-    if options.body().is_some() && options.header("Content-Type").is_none() {
-        list.append(&format!("Content-Type: {DEFAULT_CONTENT_TYPE}"))?;
-    }
-    if options.header("Expect").is_none() {
-        // Prosody never waits for 100-continue; libcurl would for bodies over 1 MB.
-        list.append("Expect:")?;
-    }
-    Ok(list)
+    Ok(Some(list))
 }
 
 /// Builds the easy handle for a request. Runs on the caller's thread.
 pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, Error> {
-    let mut easy = Easy2::new(Collector {
-        max_body: options.max_body(),
-        ..Collector::default()
-    });
+    let mut easy = pool::take();
+    easy.get_mut().max_body = options.max_body();
     easy.url(url).map_err(setup_error)?;
+    // A header of the caller's called User-Agent takes precedence over this.
+    easy.useragent(USER_AGENT).map_err(setup_error)?;
     restrict_protocols(&easy)?;
     easy.follow_location(false).map_err(setup_error)?;
     easy.connect_timeout(options.connect_timeout())
@@ -218,8 +219,9 @@ pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, 
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
     }
-    easy.http_headers(header_list(options).map_err(setup_error)?)
-        .map_err(setup_error)?;
+    if let Some(list) = header_list(options).map_err(setup_error)? {
+        easy.http_headers(list).map_err(setup_error)?;
+    }
     Ok(easy)
 }
 
@@ -251,14 +253,8 @@ pub(crate) fn finish(
         }
         other => other,
     };
-    let headers = collector
-        .headers
-        .into_iter()
-        .map(|(name, value)| Header {
-            name: c_string_lossy(name),
-            value: c_string_lossy(value),
-        })
-        .collect();
+    let headers = collector.headers;
+    pool::give_back(easy);
     let response = match result {
         Ok(()) => Response::success(id, status as i32, headers, collector.body, url),
         Err(error) => Response::failed(

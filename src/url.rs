@@ -11,7 +11,15 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Accepts `http://` and `https://` URLs (scheme in any case) with a host.
 pub fn check_url(url: &str) -> Result<(), Error> {
-    if let Some(bad) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    // ASCII controls, space and DEL by byte; other whitespace and controls
+    // (U+0085, U+00A0, U+2028, ...) only in the rare non-ASCII URL.
+    let ascii_bad = |b: &u8| *b <= b' ' || *b == 0x7f;
+    let bad = if url.bytes().any(|b| ascii_bad(&b) || b >= 0x80) {
+        url.chars().find(|c| c.is_whitespace() || c.is_control())
+    } else {
+        None
+    };
+    if let Some(bad) = bad {
         return Err(invalid(format!(
             "URL contains the character {:?}, which must be percent-encoded",
             bad

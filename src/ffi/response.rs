@@ -96,7 +96,7 @@ pub unsafe extern "C" fn nethttp_response_header(
         let name = c_str_arg(name, "name")?;
         Ok(response
             .header(name.to_bytes())
-            .map_or(ptr::null(), |h| h.value.as_ptr()))
+            .map_or(ptr::null(), CStr::as_ptr))
     })
 }
 
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn nethttp_response_header_at(
 ) -> nethttp_result {
     guard_result(|| {
         let response = response_ref(response)?;
-        let header = response.headers().get(index).ok_or_else(|| {
+        let (header_name, header_value) = response.headers().get(index).ok_or_else(|| {
             Error::new(
                 nethttp_result::IndexOutOfRange,
                 format!(
@@ -131,10 +131,10 @@ pub unsafe extern "C" fn nethttp_response_header_at(
             )
         })?;
         if !name.is_null() {
-            *name = header.name.as_ptr();
+            *name = header_name.as_ptr();
         }
         if !value.is_null() {
-            *value = header.value.as_ptr();
+            *value = header_value.as_ptr();
         }
         Ok(())
     })

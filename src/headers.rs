@@ -1,0 +1,111 @@
+//! The header lines of a response, kept in one buffer: names and values are
+//! stored NUL-terminated one after another, so a response with many headers
+//! costs two allocations, and the C layer hands out pointers into it.
+
+use std::ffi::CStr;
+
+#[derive(Debug, Default, Clone)]
+pub struct HeaderBlock {
+    /// `name\0value\0name\0value\0...`
+    bytes: Vec<u8>,
+    /// Offsets of each header's name and value in `bytes`.
+    entries: Vec<(usize, usize)>,
+}
+
+/// Appends `text` without NUL bytes (a NUL would end the C string early).
+fn push_text(bytes: &mut Vec<u8>, text: &[u8]) {
+    if text.contains(&0) {
+        bytes.extend(text.iter().filter(|&&b| b != 0));
+    } else {
+        bytes.extend_from_slice(text);
+    }
+    bytes.push(0);
+}
+
+impl HeaderBlock {
+    /// Forgets every header, keeping the memory (a new response began).
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.entries.clear();
+    }
+
+    /// Adds a header; name and value are stored as given (already trimmed).
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        let name_at = self.bytes.len();
+        push_text(&mut self.bytes, name);
+        let value_at = self.bytes.len();
+        push_text(&mut self.bytes, value);
+        self.entries.push((name_at, value_at));
+    }
+
+    /// Continues the last header's value (obsolete line folding).
+    pub fn continue_last(&mut self, more: &[u8]) {
+        if self.entries.is_empty() {
+            return;
+        }
+        // The last value is the end of the buffer: replace its NUL.
+        self.bytes.pop();
+        self.bytes.push(b' ');
+        push_text(&mut self.bytes, more);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn c_str_at(&self, offset: usize) -> &CStr {
+        CStr::from_bytes_until_nul(&self.bytes[offset..])
+            .expect("every stored string ends with NUL")
+    }
+
+    /// The header at `index` as (name, value), in the order received.
+    pub fn get(&self, index: usize) -> Option<(&CStr, &CStr)> {
+        let &(name, value) = self.entries.get(index)?;
+        Some((self.c_str_at(name), self.c_str_at(value)))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&CStr, &CStr)> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The value of the first header called `name`, in any case.
+    pub fn find(&self, name: &[u8]) -> Option<&CStr> {
+        self.iter()
+            .find(|(n, _)| n.to_bytes().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_finds_and_folds() {
+        let mut block = HeaderBlock::default();
+        block.push(b"Content-Type", b"text/plain");
+        block.push(b"X-Multi", b"a");
+        block.push(b"x-multi", b"b\0c");
+        block.continue_last(b"folded");
+        assert_eq!(block.len(), 3);
+        assert_eq!(
+            block.find(b"content-type").unwrap().to_bytes(),
+            b"text/plain"
+        );
+        assert_eq!(block.find(b"X-MULTI").unwrap().to_bytes(), b"a");
+        let (name, value) = block.get(2).unwrap();
+        assert_eq!(
+            (name.to_bytes(), value.to_bytes()),
+            (&b"x-multi"[..], &b"bc folded"[..])
+        );
+        assert!(block.get(3).is_none());
+        block.clear();
+        assert!(block.is_empty());
+        block.continue_last(b"ignored");
+        assert!(block.is_empty());
+    }
+}
