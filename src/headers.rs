@@ -31,6 +31,11 @@ impl HeaderBlock {
 
     /// Adds a header; name and value are stored as given (already trimmed).
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        if self.entries.is_empty() {
+            // Typical header blocks fit, so the buffers grow once or never.
+            self.bytes.reserve(512);
+            self.entries.reserve(16);
+        }
         let name_at = self.bytes.len();
         push_text(&mut self.bytes, name);
         let value_at = self.bytes.len();

@@ -48,6 +48,28 @@ impl Options {
         Options::default()
     }
 
+    /// True when nothing is set: a GET with every default.
+    pub fn is_default(&self) -> bool {
+        let Options {
+            headers,
+            body,
+            method,
+            insecure,
+            timeout,
+            connect_timeout,
+            ca_file,
+            max_body,
+        } = self;
+        headers.is_empty()
+            && body.is_none()
+            && method.is_none()
+            && !insecure
+            && timeout.is_none()
+            && connect_timeout.is_none()
+            && ca_file.is_none()
+            && max_body.is_none()
+    }
+
     /// Sets (or, with `HeaderValue::Remove`, suppresses) a header, replacing
     /// an earlier one of the same name in any case.
     pub fn set_header(&mut self, name: &[u8], value: Option<&[u8]>) -> Result<(), Error> {
@@ -219,6 +241,20 @@ mod tests {
                 ("accept".to_string(), HeaderValue::Remove)
             ]
         );
+    }
+
+    #[test]
+    fn only_untouched_options_are_default() {
+        assert!(Options::new().is_default());
+        let mut options = Options::new();
+        options.set_insecure(true);
+        assert!(!options.is_default());
+        let mut options = Options::new();
+        options.set_max_body(Some(1));
+        assert!(!options.is_default());
+        let mut options = Options::new();
+        options.set_header(b"X", None).unwrap();
+        assert!(!options.is_default());
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //!
 //! Handles are put back by the engine thread when a transfer ends and taken
 //! by whichever thread makes the next request; `curl_easy_reset` runs on the
-//! taking thread, so the engine does not pay for it.
+//! taking thread, so the engine does not pay for it. A handle that ran a
+//! request with default options is handed to the next such request as it
+//! is, the way a libcurl program reuses its handles: libcurl resets each
+//! transfer's state itself, and the options are the same.
 
 use std::sync::Mutex;
 
@@ -16,32 +19,41 @@ use crate::transfer::Collector;
 /// handles, small enough that an idle program holds little.
 const MAX_POOLED: usize = 256;
 
-static POOL: Mutex<Vec<Easy2<Collector>>> = Mutex::new(Vec::new());
+struct Pooled {
+    easy: Easy2<Collector>,
+    /// Configured by `transfer::prepare` for default options.
+    plain: bool,
+}
 
-fn pool() -> std::sync::MutexGuard<'static, Vec<Easy2<Collector>>> {
+static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
+
+fn pool() -> std::sync::MutexGuard<'static, Vec<Pooled>> {
     POOL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A handle with every option at libcurl's defaults (and the curl crate's:
-/// error buffer, no signals).
-pub(crate) fn take() -> Easy2<Collector> {
+/// A handle for the next request, and whether it is already configured for
+/// default options. With `plain` false, or when no plain handle is pooled,
+/// every option is at libcurl's defaults (and the curl crate's: error
+/// buffer, no signals) and the bool is false.
+pub(crate) fn take(plain: bool) -> (Easy2<Collector>, bool) {
     let pooled = pool().pop();
     match pooled {
-        Some(mut easy) => {
+        Some(Pooled { easy, plain: true }) if plain => (easy, true),
+        Some(Pooled { mut easy, .. }) => {
             // Clears every option of the last request, NOBODY and CUSTOMREQUEST included.
             easy.reset();
             *easy.get_mut() = Collector::default();
-            easy
+            (easy, false)
         }
-        None => Easy2::new(Collector::default()),
+        None => (Easy2::new(Collector::default()), false),
     }
 }
 
 /// Keeps a handle whose transfer is over (removed from the multi) for reuse.
-pub(crate) fn give_back(easy: Easy2<Collector>) {
+pub(crate) fn give_back(easy: Easy2<Collector>, plain: bool) {
     let mut pool = pool();
     if pool.len() < MAX_POOLED {
-        pool.push(easy);
+        pool.push(Pooled { easy, plain });
     }
 }
 
