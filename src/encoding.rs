@@ -115,12 +115,8 @@ fn encode_component_into(input: &[u8], out: &mut [u8], space_as_plus: bool) -> u
 
 /// Writes `urlencode(input)` into `out`, which must be exactly `urlencoded_len(input)` long.
 pub fn urlencode_into(input: &[u8], out: &mut [u8]) {
-    assert_eq!(
-        out.len(),
-        urlencoded_len(input),
-        "output buffer has the wrong length"
-    );
-    encode_component_into(input, out, false);
+    let written = encode_component_into(input, out, false);
+    assert_eq!(written, out.len(), "output buffer has the wrong length");
 }
 
 /// Percent-encodes every byte outside RFC 3986's unreserved set, with uppercase hex.

@@ -29,6 +29,9 @@ use crate::transfer::{self, Collector};
 /// wake-up that arrives during `perform`, and this bounds the delay it causes.
 const MAX_WAIT: Duration = Duration::from_millis(100);
 
+/// Idle connections libcurl keeps open for reuse.
+const MAX_IDLE_CONNECTIONS: usize = 1024;
+
 enum Command {
     Start(Easy2<Collector>, Arc<Entry>),
     Cancel(RequestId),
@@ -133,7 +136,10 @@ fn start_engine() -> Result<Engine, Error> {
     let thread = std::thread::Builder::new()
         .name("nethttp-engine".into())
         .spawn(move || {
-            let multi = Multi::new();
+            let mut multi = Multi::new();
+            // libcurl's default keeps 4 idle connections per transfer added
+            // right now; while requests ramp up that closes warm connections.
+            let _ = multi.set_max_connects(MAX_IDLE_CONNECTIONS);
             let link = Arc::new(EngineLink {
                 commands,
                 waker: multi.waker(),

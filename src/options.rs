@@ -2,6 +2,7 @@
 //! `Options` may be changed or freed right after the call.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{nethttp_result, Error};
@@ -41,33 +42,27 @@ pub struct Options {
     connect_timeout: Option<Duration>,
     ca_file: Option<PathBuf>,
     max_body: Option<u64>,
+    /// Names this exact set of values: 0 for untouched options, and a
+    /// process-wide unique number after every change. Two options with the
+    /// same version hold the same values (a clone keeps it), so a libcurl
+    /// handle configured for one is configured for the other.
+    version: u64,
 }
+
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
 
 impl Options {
     pub fn new() -> Options {
         Options::default()
     }
 
-    /// True when nothing is set: a GET with every default.
-    pub fn is_default(&self) -> bool {
-        let Options {
-            headers,
-            body,
-            method,
-            insecure,
-            timeout,
-            connect_timeout,
-            ca_file,
-            max_body,
-        } = self;
-        headers.is_empty()
-            && body.is_none()
-            && method.is_none()
-            && !insecure
-            && timeout.is_none()
-            && connect_timeout.is_none()
-            && ca_file.is_none()
-            && max_body.is_none()
+    /// See the `version` field.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn changed(&mut self) {
+        self.version = NEXT_VERSION.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sets (or, with `HeaderValue::Remove`, suppresses) a header, replacing
@@ -111,6 +106,7 @@ impl Options {
             Some(slot) => *slot = (name, value),
             None => self.headers.push((name, value)),
         }
+        self.changed();
         Ok(())
     }
 
@@ -129,6 +125,7 @@ impl Options {
     /// A body makes the request a POST unless a method is set.
     pub fn set_body(&mut self, body: Option<&[u8]>) {
         self.body = body.map(<[u8]>::to_vec);
+        self.changed();
     }
 
     pub fn body(&self) -> Option<&[u8]> {
@@ -152,6 +149,7 @@ impl Options {
                 ))
             }
         };
+        self.changed();
         Ok(())
     }
 
@@ -161,6 +159,7 @@ impl Options {
 
     pub fn set_insecure(&mut self, insecure: bool) {
         self.insecure = insecure;
+        self.changed();
     }
 
     pub fn insecure(&self) -> bool {
@@ -170,6 +169,7 @@ impl Options {
     /// Limit for the whole request; `None` waits as long as it takes.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
+        self.changed();
     }
 
     pub fn timeout(&self) -> Option<Duration> {
@@ -178,6 +178,7 @@ impl Options {
 
     pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) {
         self.connect_timeout = timeout;
+        self.changed();
     }
 
     pub fn connect_timeout(&self) -> Duration {
@@ -187,6 +188,7 @@ impl Options {
     /// A PEM file of CA certificates to trust instead of the system store.
     pub fn set_ca_file(&mut self, path: Option<PathBuf>) {
         self.ca_file = path;
+        self.changed();
     }
 
     pub fn ca_file(&self) -> Option<&std::path::Path> {
@@ -196,6 +198,7 @@ impl Options {
     /// The largest response body accepted; `None` accepts any size.
     pub fn set_max_body(&mut self, max_body: Option<u64>) {
         self.max_body = max_body;
+        self.changed();
     }
 
     pub fn max_body(&self) -> Option<u64> {
@@ -244,17 +247,31 @@ mod tests {
     }
 
     #[test]
-    fn only_untouched_options_are_default() {
-        assert!(Options::new().is_default());
+    fn every_change_gives_a_new_version_and_clones_keep_it() {
         let mut options = Options::new();
+        assert_eq!(options.version(), 0);
+        let mut seen = vec![0];
         options.set_insecure(true);
-        assert!(!options.is_default());
-        let mut options = Options::new();
+        seen.push(options.version());
         options.set_max_body(Some(1));
-        assert!(!options.is_default());
-        let mut options = Options::new();
+        seen.push(options.version());
         options.set_header(b"X", None).unwrap();
-        assert!(!options.is_default());
+        seen.push(options.version());
+        options.set_body(Some(b"x"));
+        seen.push(options.version());
+        options.set_method(Some(b"PUT")).unwrap();
+        seen.push(options.version());
+        let before_error = options.version();
+        assert!(options.set_method(Some(b"B AD")).is_err());
+        assert_eq!(
+            options.version(),
+            before_error,
+            "a refused change changes nothing"
+        );
+        let mut unique = seen.clone();
+        unique.dedup();
+        assert_eq!(unique, seen);
+        assert_eq!(options.clone().version(), options.version());
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! Handles are put back by the engine thread when a transfer ends and taken
 //! by whichever thread makes the next request; `curl_easy_reset` runs on the
 //! taking thread, so the engine does not pay for it. A handle that ran a
-//! request with default options is handed to the next such request as it
-//! is, the way a libcurl program reuses its handles: libcurl resets each
-//! transfer's state itself, and the options are the same.
+//! request with the same options (the same `Options::version`) is handed to
+//! the next request as it is, the way a libcurl program reuses its handles:
+//! libcurl resets each transfer's state itself, and the options are the same.
 
 use std::sync::Mutex;
 
@@ -21,8 +21,8 @@ const MAX_POOLED: usize = 256;
 
 struct Pooled {
     easy: Easy2<Collector>,
-    /// Configured by `transfer::prepare` for default options.
-    plain: bool,
+    /// `Options::version` of the options `transfer::prepare` configured it for.
+    options_version: u64,
 }
 
 static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
@@ -32,13 +32,12 @@ fn pool() -> std::sync::MutexGuard<'static, Vec<Pooled>> {
 }
 
 /// A handle for the next request, and whether it is already configured for
-/// default options. With `plain` false, or when no plain handle is pooled,
-/// every option is at libcurl's defaults (and the curl crate's: error
-/// buffer, no signals) and the bool is false.
-pub(crate) fn take(plain: bool) -> (Easy2<Collector>, bool) {
+/// options of `options_version`. When it is not, every option is at
+/// libcurl's defaults (and the curl crate's: error buffer, no signals).
+pub(crate) fn take(options_version: u64) -> (Easy2<Collector>, bool) {
     let pooled = pool().pop();
     match pooled {
-        Some(Pooled { easy, plain: true }) if plain => (easy, true),
+        Some(pooled) if pooled.options_version == options_version => (pooled.easy, true),
         Some(Pooled { mut easy, .. }) => {
             // Clears every option of the last request, NOBODY and CUSTOMREQUEST included.
             easy.reset();
@@ -50,10 +49,13 @@ pub(crate) fn take(plain: bool) -> (Easy2<Collector>, bool) {
 }
 
 /// Keeps a handle whose transfer is over (removed from the multi) for reuse.
-pub(crate) fn give_back(easy: Easy2<Collector>, plain: bool) {
+pub(crate) fn give_back(easy: Easy2<Collector>, options_version: u64) {
     let mut pool = pool();
     if pool.len() < MAX_POOLED {
-        pool.push(Pooled { easy, plain });
+        pool.push(Pooled {
+            easy,
+            options_version,
+        });
     }
 }
 

@@ -34,7 +34,11 @@ enum State {
     /// Transfer queued or running; the callback has not been called.
     Pending(Callback),
     /// The callback is running on the engine thread.
-    InCallback { destroy_requested: bool },
+    InCallback {
+        destroy_requested: bool,
+        /// Another thread waits on `Entry::changed` for the callback to return.
+        waited_for: bool,
+    },
     /// The callback asked to keep the response.
     Kept(Box<Response>),
     /// Delivered, destroyed or dropped by shutdown: nothing left to do.
@@ -117,6 +121,7 @@ pub(crate) fn deliver(entry: &Entry, response: Box<Response>) {
             &mut *state,
             State::InCallback {
                 destroy_requested: false,
+                waited_for: false,
             },
         ) {
             State::Pending(callback) => callback,
@@ -130,12 +135,13 @@ pub(crate) fn deliver(entry: &Entry, response: Box<Response>) {
     let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(&response)))
         .unwrap_or(false);
     let mut state = lock(&entry.state);
-    let destroy_requested = matches!(
-        *state,
+    let (destroy_requested, waited_for) = match *state {
         State::InCallback {
-            destroy_requested: true
-        }
-    );
+            destroy_requested,
+            waited_for,
+        } => (destroy_requested, waited_for),
+        _ => (false, false),
+    };
     let kept = keep && !destroy_requested;
     *state = if kept {
         State::Kept(response)
@@ -143,7 +149,10 @@ pub(crate) fn deliver(entry: &Entry, response: Box<Response>) {
         State::Finished
     };
     drop(state);
-    entry.changed.notify_all();
+    // Waking costs a system call; only a destroyer on another thread waits.
+    if waited_for {
+        entry.changed.notify_all();
+    }
     if !kept {
         unregister(entry.id);
     }
@@ -163,12 +172,16 @@ pub fn destroy(id: RequestId) {
     let mut state = lock(&entry.state);
     loop {
         match &mut *state {
-            State::InCallback { destroy_requested } => {
+            State::InCallback {
+                destroy_requested,
+                waited_for,
+            } => {
                 if engine::on_engine_thread() {
                     // Called from inside its own callback: the engine frees it on return.
                     *destroy_requested = true;
                     return;
                 }
+                *waited_for = true;
                 state = entry.changed.wait(state).unwrap_or_else(|p| p.into_inner());
             }
             State::Pending(_) => {

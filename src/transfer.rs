@@ -34,8 +34,8 @@ pub struct Collector {
     /// Bodies longer than this fail the transfer (`body-too-large`).
     max_body: Option<u64>,
     body_too_large: bool,
-    /// The handle was configured for default options (see `pool::take`).
-    plain: bool,
+    /// The version of the options the handle was configured for (see `pool::take`).
+    options_version: u64,
 }
 
 impl Collector {
@@ -182,14 +182,13 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
 
 /// Builds the easy handle for a request. Runs on the caller's thread.
 pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, Error> {
-    let plain = options.is_default();
-    let (mut easy, configured) = pool::take(plain);
+    let (mut easy, configured) = pool::take(options.version());
     easy.get_mut().max_body = options.max_body();
-    easy.get_mut().plain = plain;
+    easy.get_mut().options_version = options.version();
     easy.url(url).map_err(setup_error)?;
     if configured {
-        // A handle that last ran a request with default options still has
-        // exactly the options below: only the URL changes.
+        // A handle that last ran a request with these very options still has
+        // every option below: only the URL changes.
         return Ok(easy);
     }
     // A header of the caller's called User-Agent takes precedence over this.
@@ -263,7 +262,7 @@ pub(crate) fn finish(
         other => other,
     };
     let headers = collector.headers;
-    pool::give_back(easy, collector.plain);
+    pool::give_back(easy, collector.options_version);
     let response = match result {
         Ok(()) => Response::success(id, status as i32, headers, collector.body, url),
         Err(error) => Response::failed(
