@@ -8,7 +8,6 @@
 //! dropped there, after every easy handle.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, AtomicBool, Ordering};
@@ -21,6 +20,7 @@ use curl::easy::Easy2;
 use curl::multi::{Easy2Handle, Multi, MultiWaker};
 
 use crate::error::{nethttp_result, Error};
+use crate::id_map::IdMap;
 use crate::request::{self, Entry, RequestId};
 use crate::response::{Failure, Response};
 use crate::transfer::{self, Collector};
@@ -197,7 +197,7 @@ struct Active {
 
 /// The engine loop: drain commands, let libcurl work, deliver what finished, wait.
 fn run(multi: &Multi, inbox: &Receiver<Command>, link: &EngineLink) {
-    let mut active: HashMap<usize, Active> = HashMap::new();
+    let mut active: IdMap<usize, Active> = IdMap::default();
     let mut finished: Vec<(usize, Result<(), curl::Error>)> = Vec::new();
     loop {
         let pass = catch_unwind(AssertUnwindSafe(|| {
@@ -221,7 +221,7 @@ fn one_pass(
     multi: &Multi,
     inbox: &Receiver<Command>,
     link: &EngineLink,
-    active: &mut HashMap<usize, Active>,
+    active: &mut IdMap<usize, Active>,
     finished: &mut Vec<(usize, Result<(), curl::Error>)>,
 ) -> bool {
     loop {
@@ -261,7 +261,7 @@ fn one_pass(
 
 fn start(
     multi: &Multi,
-    active: &mut HashMap<usize, Active>,
+    active: &mut IdMap<usize, Active>,
     easy: Easy2<Collector>,
     entry: Arc<Entry>,
 ) {

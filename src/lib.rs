@@ -12,6 +12,7 @@ mod failure;
 pub mod ffi;
 pub mod form;
 pub mod headers;
+mod id_map;
 pub mod options;
 mod pool;
 pub mod request;

@@ -12,12 +12,12 @@
 //!   happens under its mutex, and `Entry::changed` wakes a destroyer waiting
 //!   for a running callback to return.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::engine::{self, EngineLink};
 use crate::error::Error;
+use crate::id_map::IdMap;
 use crate::options::Options;
 use crate::response::Response;
 use crate::{transfer, url};
@@ -53,7 +53,7 @@ pub(crate) struct Entry {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-static REGISTRY: Mutex<Option<HashMap<u64, Arc<Entry>>>> = Mutex::new(None);
+static REGISTRY: Mutex<Option<IdMap<u64, Arc<Entry>>>> = Mutex::new(None);
 
 /// Locks a mutex even if a panic poisoned it: every critical section here
 /// leaves the state consistent before anything that could panic.
@@ -65,7 +65,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn register(entry: Arc<Entry>) {
     lock(&REGISTRY)
-        .get_or_insert_with(HashMap::new)
+        .get_or_insert_with(IdMap::default)
         .insert(entry.id.0, entry);
 }
 
@@ -240,5 +240,5 @@ pub fn with_kept_response<T>(id: RequestId, f: impl FnOnce(&Response) -> T) -> O
 
 /// How many requests are registered (pending, in a callback, or kept).
 pub fn live_requests() -> usize {
-    lock(&REGISTRY).as_ref().map_or(0, HashMap::len)
+    lock(&REGISTRY).as_ref().map_or(0, |map| map.len())
 }
