@@ -206,8 +206,12 @@ fn run(multi: &Multi, inbox: &Receiver<Command>, link: &EngineLink) {
         match pass {
             Ok(true) => {}
             Ok(false) => break,
-            // A bug in one pass must not stop every other transfer.
-            Err(_) => finished.clear(),
+            // A bug in one pass must not stop every other transfer, nor
+            // turn the loop into a busy one if it repeats.
+            Err(_) => {
+                finished.clear();
+                link.wait(multi, inbox);
+            }
         }
     }
     for (_, transfer) in active.drain() {
