@@ -34,6 +34,9 @@ pub struct Collector {
     /// Bodies longer than this fail the transfer (`body-too-large`).
     max_body: Option<u64>,
     body_too_large: bool,
+    /// The body could not grow: the transfer fails with `out-of-memory`
+    /// instead of the allocation failure aborting the process.
+    out_of_memory: bool,
     /// The version of the options the handle was configured for (see `pool::take`).
     options_version: u64,
 }
@@ -61,10 +64,11 @@ impl Collector {
 
 impl Collector {
     /// Sizes the body buffer from Content-Length (plus the NUL the response
-    /// adds), so a large download is not copied as the buffer grows. Capped:
-    /// the header is the server's word, not a promise.
+    /// adds), so a download is not copied as the buffer grows. Capped, and
+    /// allowed to fail: the header is the server's word, not a promise (a
+    /// HEAD response or a hostile server announces bytes that never come).
     fn reserve_body(&mut self, content_length: &[u8]) {
-        const MAX_RESERVE: usize = 256 << 20;
+        const MAX_RESERVE: usize = 16 << 20;
         let length = std::str::from_utf8(content_length)
             .ok()
             .and_then(|t| t.parse::<usize>().ok());
@@ -73,7 +77,9 @@ impl Collector {
                 .max_body
                 .map_or(MAX_RESERVE, |max| max.min(MAX_RESERVE as u64) as usize);
             let wanted = length.min(limit) + 1;
-            self.body.reserve(wanted.saturating_sub(self.body.len()));
+            let _ = self
+                .body
+                .try_reserve(wanted.saturating_sub(self.body.len()));
         }
     }
 }
@@ -85,6 +91,10 @@ impl Handler for Collector {
             let new_len = self.body.len() as u64 + data.len() as u64;
             if self.max_body.is_some_and(|max| new_len > max) {
                 self.body_too_large = true;
+                return 0;
+            }
+            if self.body.try_reserve(data.len()).is_err() {
+                self.out_of_memory = true;
                 return 0;
             }
             self.body.extend_from_slice(data);
@@ -259,6 +269,7 @@ pub(crate) fn finish(
         Err(_) if collector.body_too_large => {
             Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED))
         }
+        Err(_) if collector.out_of_memory => Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
         other => other,
     };
     let headers = collector.headers;
@@ -276,4 +287,53 @@ pub(crate) fn finish(
         ),
     };
     Box::new(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announced_lengths_reserve_at_most_the_cap() {
+        let mut collector = Collector::default();
+        collector.add_header_line(b"Content-Length: 99999999999999\r\n");
+        assert!(collector.body.capacity() <= (16 << 20) + 1);
+        collector.add_header_line(b"Content-Length: not-a-number\r\n");
+        let mut small = Collector::default();
+        small.add_header_line(b"content-length: 64\r\n");
+        assert!(small.body.capacity() >= 65);
+    }
+
+    #[test]
+    fn header_lines_are_parsed_and_a_new_status_line_starts_over() {
+        let mut collector = Collector::default();
+        collector.add_header_line(b"HTTP/1.1 100 Continue\r\n");
+        collector.add_header_line(b"X-Early: 1\r\n");
+        collector.add_header_line(b"HTTP/1.1 200 OK\r\n");
+        collector.add_header_line(b"Content-Type:  text/plain \r\n");
+        collector.add_header_line(b"X-Folded: a\r\n");
+        collector.add_header_line(b"\t b\r\n");
+        collector.add_header_line(b"\r\n");
+        assert_eq!(collector.headers.len(), 2);
+        assert!(collector.headers.find(b"x-early").is_none());
+        assert_eq!(
+            collector.headers.find(b"content-type").unwrap().to_bytes(),
+            b"text/plain"
+        );
+        assert_eq!(
+            collector.headers.find(b"X-Folded").unwrap().to_bytes(),
+            b"a b"
+        );
+    }
+
+    #[test]
+    fn max_body_stops_the_write() {
+        let mut collector = Collector {
+            max_body: Some(4),
+            ..Collector::default()
+        };
+        assert_eq!(collector.write(b"abcd").ok(), Some(4));
+        assert_eq!(collector.write(b"e").ok(), Some(0));
+        assert!(collector.body_too_large);
+    }
 }
