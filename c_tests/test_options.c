@@ -66,6 +66,17 @@ static void check_headers_keep_case_and_override_defaults(void) {
     nethttp_options_free(options);
 }
 
+static void check_user_agent_can_be_removed(void) {
+    struct nethttp_options *options = nethttp_options_new();
+    struct capture c;
+    CHECK_INT(nethttp_options_set_header(options, "User-Agent", NULL), NETHTTP_RESULT_OK);
+    fetch(&c, "/echo", options);
+    CHECK_INT(c.status, 200);
+    CHECK(!test_contains(c.body, c.body_len, "User-Agent"));
+    capture_free(&c);
+    nethttp_options_free(options);
+}
+
 static void check_method(void) {
     struct nethttp_options *options = nethttp_options_new();
     struct capture c;
@@ -267,6 +278,7 @@ int main(int argc, char **argv) {
     check_body_makes_a_form_post();
     check_content_type_override_any_case();
     check_headers_keep_case_and_override_defaults();
+    check_user_agent_can_be_removed();
     check_method();
     check_head_does_not_wait_for_a_body();
     check_binary_body_round_trip();
