@@ -125,6 +125,16 @@ enum nethttp_result {
    */
   NETHTTP_RESULT_BODY_TOO_LARGE = 107,
   /**
+   * The request was cancelled with `nethttp_request_cancel()`, or by
+   * `nethttp_client_free()` when its grace period ran out.
+   */
+  NETHTTP_RESULT_CANCELLED = 108,
+  /**
+   * The response's header block (or one header line) was larger than
+   * libcurl accepts (see the README's limits).
+   */
+  NETHTTP_RESULT_HEADERS_TOO_LARGE = 109,
+  /**
    * The request failed for another reason; the detail message says which.
    */
   NETHTTP_RESULT_REQUEST_FAILED = 199,

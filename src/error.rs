@@ -61,13 +61,19 @@ pub enum nethttp_result {
     /// The response body was larger than the limit set with
     /// `nethttp_options_set_max_body()`.
     BodyTooLarge = 107,
+    /// The request was cancelled with `nethttp_request_cancel()`, or by
+    /// `nethttp_client_free()` when its grace period ran out.
+    Cancelled = 108,
+    /// The response's header block (or one header line) was larger than
+    /// libcurl accepts (see the README's limits).
+    HeadersTooLarge = 109,
     /// The request failed for another reason; the detail message says which.
     RequestFailed = 199,
 }
 
 impl nethttp_result {
     /// Every result, for mapping numbers back to codes.
-    pub const ALL: [nethttp_result; 22] = {
+    pub const ALL: [nethttp_result; 24] = {
         use nethttp_result::*;
         [
             Ok,
@@ -91,6 +97,8 @@ impl nethttp_result {
             TlsFailed,
             ProtocolError,
             BodyTooLarge,
+            Cancelled,
+            HeadersTooLarge,
             RequestFailed,
         ]
     };
@@ -125,6 +133,8 @@ impl nethttp_result {
             TlsFailed => c"tls-failed",
             ProtocolError => c"protocol-error",
             BodyTooLarge => c"body-too-large",
+            Cancelled => c"cancelled",
+            HeadersTooLarge => c"headers-too-large",
             RequestFailed => c"request-failed",
         }
     }
