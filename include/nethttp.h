@@ -27,6 +27,22 @@
 #define NETHTTP_VERSION_PATCH 0
 
 /**
+ * The usual stack of a process's main thread: callbacks run on engine
+ * threads, and C code expects that much.
+ */
+#define DEFAULT_STACK_SIZE (8 << 20)
+
+/**
+ * The smallest engine stack accepted (libcurl and nethttp need some room).
+ */
+#define MIN_STACK_SIZE (64 << 10)
+
+/**
+ * Largest body limit passed to libcurl (`curl_off_t` is signed).
+ */
+#define MAX_BODY_LIMIT (uint64_t)INT64_MAX
+
+/**
  * Numbered results of nethttp functions.
  *
  * Values are stable: a value, once published, keeps its meaning and is never
@@ -141,79 +157,195 @@ enum nethttp_result {
 };
 
 /**
+ * The phases `nethttp_response_timing_us()` reports, in the order they end.
+ */
+enum nethttp_timing {
+  /**
+   * The host name was resolved (0 for a reused connection or an address).
+   */
+  NETHTTP_TIMING_DNS = 0,
+  /**
+   * The TCP connection (or the proxy's) was established.
+   */
+  NETHTTP_TIMING_CONNECT = 1,
+  /**
+   * The TLS handshake finished; -1 for plain http.
+   */
+  NETHTTP_TIMING_TLS = 2,
+  /**
+   * The first byte of the response arrived.
+   */
+  NETHTTP_TIMING_FIRST_BYTE = 3,
+  /**
+   * The request ended (success, failure or cancel).
+   */
+  NETHTTP_TIMING_TOTAL = 4,
+};
+
+/**
+ * A client: an engine thread with its own connections, default options,
+ * connection limits and delivery mode (Prosody's `http.new()`, libsoup's
+ * SoupSession). Requests made with `nethttp_client_request()` use it;
+ * `nethttp_request()` uses a default client made at first use.
+ *
+ * Owned by / freed with: the caller, from `nethttp_client_new()`; freed
+ * exactly once with `nethttp_client_free()`, which first gives every request
+ * of the client its one callback.
+ *
+ * Thread safety: every function taking a client may be called from any
+ * thread, concurrently, except `nethttp_client_dispatch()` (one thread at a
+ * time, by convention the thread whose event loop polls
+ * `nethttp_client_fd()`) and `nethttp_client_free()` (no other call on the
+ * client may run or follow).
+ *
+ * Methods: `nethttp_client_request()`, `nethttp_fetch()`,
+ * `nethttp_client_live_requests()`, `nethttp_client_fd()`,
+ * `nethttp_client_dispatch()`, `nethttp_client_free()`.
+ */
+struct nethttp_client;
+
+/**
+ * What a client is made with: default options, connection limits, delivery
+ * mode, observer, engine stack size. A builder: `nethttp_client_new()`
+ * copies it.
+ *
+ * Owned by / freed with: the caller, from `nethttp_client_config_new()`;
+ * freed with `nethttp_client_config_free()`, at any time after
+ * `nethttp_client_new()` (clients keep their own copy).
+ *
+ * Thread safety: not synchronized; use one config from one thread at a time.
+ *
+ * Methods: `nethttp_client_config_set_defaults()`,
+ * `nethttp_client_config_set_max_connections()`,
+ * `nethttp_client_config_set_dispatch()`,
+ * `nethttp_client_config_set_observer()`,
+ * `nethttp_client_config_set_stack_size()`.
+ */
+struct nethttp_client_config;
+
+/**
  * An ordered list of (name, value) fields, as Prosody's form_data array; the
  * same name may appear more than once. Names and values are byte strings
  * (any byte, NUL included), each carried with its length.
  *
- * Created by `nethttp_form_new()` or `nethttp_formdecode()`; owned by the
- * caller, who frees it with `nethttp_form_free()`. Not synchronized: a form
- * may be read from several threads at once, but must not be modified while
- * another thread uses it.
+ * Owned by / freed with: the caller, from `nethttp_form_new()` or
+ * `nethttp_formdecode()`; freed with `nethttp_form_free()`.
+ *
+ * Thread safety: not synchronized: a form may be read from several threads
+ * at once, but must not be modified while another thread uses it.
+ *
+ * Methods: `nethttp_form_add()`, `nethttp_form_count()`,
+ * `nethttp_form_field()`, `nethttp_form_get()`, `nethttp_formencode()`,
+ * `nethttp_form_free()`.
  */
 struct nethttp_form;
 
 /**
- * Options of a request: headers, body, method, TLS verification, timeouts
- * (Prosody's `options` table).
+ * Options of a request: headers, body, method, TLS verification, timeouts,
+ * body limit (Prosody's `options` table). Also a client's defaults
+ * (`nethttp_client_config_set_defaults()`).
  *
- * Created by `nethttp_options_new()`, owned by the caller, freed with
- * `nethttp_options_free()`. `nethttp_request()` copies what it needs, so one
- * options object may serve many requests and may be changed or freed right
- * after the call. Not synchronized: use one options object from one thread at
- * a time.
+ * Owned by / freed with: the caller, from `nethttp_options_new()`; freed
+ * with `nethttp_options_free()`. Requests and clients copy what they need,
+ * so one options object may serve many requests and may be changed or freed
+ * right after the call.
+ *
+ * Thread safety: not synchronized; use one options object from one thread
+ * at a time.
+ *
+ * Methods: the `nethttp_options_set_*()` functions,
+ * `nethttp_options_clear_body()`.
  */
 struct nethttp_options;
 
 /**
  * A request in flight, or one whose callback asked to keep it.
  *
- * Returned by `nethttp_request()`. A handle is a number, not an address, and
- * numbers are never reused in a process: using a handle after its request
- * ended is harmless (`nethttp_destroy_request()` is then a no-op).
+ * Returned by `nethttp_request()` and `nethttp_client_request()`. A handle
+ * is a number, not an address, and numbers are never reused in a process:
+ * using a handle after its request ended is harmless (every function taking
+ * one is then a no-op).
  *
- * A request ends, and its memory is freed, when its callback returns 0, when
- * `nethttp_destroy_request()` is called, or at `nethttp_shutdown()`. The
- * handle may be used from any thread.
+ * Owned by / freed with: nethttp. A request ends, and its memory is freed,
+ * when its callback returns 0, when `nethttp_destroy_request()` is called,
+ * or when its client is freed (`nethttp_shutdown()` for the default client).
+ *
+ * Thread safety: the handle may be used from any thread, also inside
+ * callbacks.
+ *
+ * Methods: `nethttp_destroy_request()`, `nethttp_request_cancel()`.
  */
 struct nethttp_request;
 
 /**
- * The outcome of a request: status, headers, body, or why it failed.
+ * The outcome of a request: status, headers, body, method, timings, or why
+ * it failed.
  *
- * Owned by nethttp. A response is passed to the request's callback and is
- * valid until the callback returns 0, or, if it returns non-zero, until
- * `nethttp_destroy_request()` or `nethttp_shutdown()`. It never changes, so
- * it may be read from several threads at once. Every string it returns is
- * valid as long as the response is.
+ * Owned by / freed with: nethttp, when it is passed to a callback or an
+ * observer: valid until the callback returns 0, or, if it returns non-zero,
+ * until `nethttp_destroy_request()` or the client is freed; an observer's
+ * response only until the observer returns. A response returned by
+ * `nethttp_fetch()` is the caller's, freed with `nethttp_response_free()`.
+ *
+ * Thread safety: a response never changes, so it may be read from several
+ * threads at once. Every string it returns is valid as long as it is.
+ *
+ * Methods: `nethttp_response_status()`, `nethttp_response_error()`,
+ * `nethttp_response_error_code()`, `nethttp_response_error_detail()`,
+ * `nethttp_response_header()`, `nethttp_response_header_count()`,
+ * `nethttp_response_header_at()`, `nethttp_response_body()`,
+ * `nethttp_response_url()`, `nethttp_response_method()`,
+ * `nethttp_response_timing_us()`, `nethttp_response_request()`,
+ * `nethttp_response_free()`.
  */
 struct nethttp_response;
 
 /**
- * Called once when a request completes, on nethttp's engine thread.
+ * Called once per finished request of a client (success, failure or
+ * cancel), just before the request's callback and in the same context: on
+ * the engine thread, or inside `nethttp_client_dispatch()`; for
+ * `nethttp_fetch()` in dispatch mode, on the thread that called it, before it
+ * returns. Not called for a request destroyed before its callback. For
+ * logging and metrics: `response` is valid until the observer returns, and
+ * the observer must not keep it. The same rules as for callbacks apply.
+ */
+typedef void (*nethttp_observer)(const struct nethttp_response *response, void *userdata);
+
+/**
+ * Called once when a request completes: on its client's engine thread, or,
+ * for a client in dispatch mode, inside `nethttp_client_dispatch()` on the
+ * thread that calls it.
  *
  * - `body`, `body_len`: the response body (binary-safe; also NUL-terminated
  *   for convenience). When the request failed, `status` is 0 and `body` is a
  *   short stable reason such as `"connection-refused"`, `"resolve-failed"`,
- *   `"timeout"`, `"certificate-verify-failed"` or `"connection-closed"`
- *   (see `nethttp_strerror()`).
+ *   `"timeout"`, `"certificate-verify-failed"`, `"connection-closed"` or
+ *   `"cancelled"` (see `nethttp_strerror()`).
  * - `status`: the HTTP status code, or 0 on failure.
- * - `response`: the whole response (headers, error code, effective URL);
- *   see the `nethttp_response_*` functions.
- * - `userdata`: the pointer given to `nethttp_request()`, untouched.
+ * - `response`: the whole response (headers, error code, effective URL,
+ *   method, timings); see the `nethttp_response_*` functions.
+ * - `userdata`: the pointer given with the request, untouched.
  *
  * `body` and `response` stay valid until the callback returns, if it returns
  * 0; then the request and its response are freed. If it returns non-zero
  * ("leave the request open") both stay valid, and may be used from any
- * thread, until `nethttp_destroy_request()` or `nethttp_shutdown()`. A
- * callback that destroys its own request may go on using `body` and
- * `response` until it returns; its return value is then ignored.
+ * thread, until `nethttp_destroy_request()` or until the client is freed
+ * (`nethttp_shutdown()` for the default client). A callback that destroys
+ * its own request may go on using `body` and `response` until it returns;
+ * its return value is then ignored.
  *
- * Callbacks of all requests run one at a time on the single engine thread,
- * which also drives every transfer: a slow callback delays all other
- * requests, so hand long work to a thread of your own. Inside a callback any
- * nethttp function may be called (making new requests, destroying any request,
- * its own included) except `nethttp_shutdown()`. A callback must not unwind
- * (a C++ exception or a longjmp out of it is undefined behaviour).
+ * The callbacks of one client run one at a time. On the engine thread (the
+ * default) the same thread drives every transfer of the client: a slow
+ * callback delays the client's other requests, so hand long work to a
+ * thread of your own, or use dispatch mode. Engine threads have an 8 MiB
+ * stack unless `nethttp_client_config_set_stack_size()` says otherwise.
+ * Inside a callback any nethttp function may be called (new requests,
+ * destroying or cancelling any request, its own included) except those
+ * that would wait for the callback itself: `nethttp_client_free()`,
+ * `nethttp_fetch()` and `nethttp_client_dispatch()` on the same client, and
+ * `nethttp_shutdown()` inside the default client's callbacks. A callback
+ * must not unwind (a C++ exception or a longjmp out of it is undefined
+ * behaviour).
  */
 typedef int (*nethttp_callback)(const char *body,
                                 size_t body_len,
@@ -269,6 +401,597 @@ const char *nethttp_last_error(void);
  * `nethttp_free` keeps programs correct should that ever change.
  */
 void nethttp_free(void *ptr);
+
+/**
+ * Creates a client configuration with the defaults: no default options, no
+ * connection limits, callbacks on the engine thread, no observer, an 8 MiB
+ * engine stack. The caller owns it and frees it with
+ * `nethttp_client_config_free()`. Returns NULL only if memory runs out.
+ */
+struct nethttp_client_config *nethttp_client_config_new(void);
+
+/**
+ * Frees a client configuration. NULL is allowed and does nothing. Clients
+ * made with it are not affected.
+ */
+void nethttp_client_config_free(struct nethttp_client_config *config);
+
+/**
+ * Sets the options every request of the client starts from (copied now;
+ * `defaults` may be freed right after). A request's own options win field by
+ * field: a field the request sets (even to "none", such as a timeout of 0 or
+ * a NULL method) replaces the default, the others come from `defaults`.
+ * Headers merge by name, compared case-insensitively: a request's header
+ * replaces the default of the same name (a NULL value removes it), other
+ * default headers are sent too. NULL `defaults` clears them.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT` if
+ * `config` is NULL.
+ */
+enum nethttp_result nethttp_client_config_set_defaults(struct nethttp_client_config *config,
+                                                       const struct nethttp_options *defaults);
+
+/**
+ * Limits the connections the client has open at once: `total` over all
+ * hosts, `per_host` to one host (host and port); 0 means no limit (the
+ * default for both). Requests over a limit wait in a queue, in order, until
+ * a connection is free; they are not failed. Time spent waiting counts
+ * towards a request's total timeout. Idle connections kept for reuse count
+ * towards neither limit.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_client_config_set_max_connections(struct nethttp_client_config *config,
+                                                              size_t total,
+                                                              size_t per_host);
+
+/**
+ * With `on` non-zero, the client runs in dispatch mode: callbacks (and
+ * observer calls) run only inside `nethttp_client_dispatch()`, on the
+ * thread that calls it, never on the engine thread. `nethttp_client_fd()`
+ * then gives a file descriptor that is readable exactly while callbacks are
+ * queued, for the program's own `poll()`, `epoll` (level-triggered), libuv
+ * or GLib loop. With `on` 0 (the default), callbacks run on the engine
+ * thread as requests finish.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_client_config_set_dispatch(struct nethttp_client_config *config,
+                                                       int on);
+
+/**
+ * Sets an observer: called once per finished request of the client
+ * (success, failure or cancel), just before its callback, in the same
+ * context (see `nethttp_observer`). For logging and metrics. `userdata` is
+ * passed to it untouched and must stay valid until the client is freed.
+ * NULL `observer` removes it.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT` if
+ * `config` is NULL.
+ */
+enum nethttp_result nethttp_client_config_set_observer(struct nethttp_client_config *config,
+                                                       nethttp_observer observer,
+                                                       void *userdata);
+
+/**
+ * Sets the stack size of the client's engine thread, where callbacks run in
+ * the default delivery mode: `bytes`, rounded up by the system to whole
+ * pages; 0 restores the default of 8 MiB (the usual main-thread stack).
+ *
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT`, or
+ * `NETHTTP_RESULT_INVALID_ARGUMENT` for a size below 64 KiB (config
+ * unchanged).
+ */
+enum nethttp_result nethttp_client_config_set_stack_size(struct nethttp_client_config *config,
+                                                         size_t bytes);
+
+/**
+ * Creates a client with its own engine thread, connection pool, default
+ * options, limits and delivery mode, as `config` says (copied; NULL for the
+ * defaults). The caller owns it and frees it once with
+ * `nethttp_client_free()`.
+ *
+ * Returns NULL on failure, with `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the
+ * engine thread, or the dispatch file descriptor, could not be made) or
+ * `NETHTTP_RESULT_OUT_OF_MEMORY`.
+ */
+struct nethttp_client *nethttp_client_new(const struct nethttp_client_config *config);
+
+/**
+ * Starts an HTTP request on `client`, exactly as `nethttp_request()` does on
+ * the default client: `options` are merged over the client's defaults (see
+ * `nethttp_client_config_set_defaults()`), and `callback` runs once, on the
+ * client's engine thread or, in dispatch mode, inside
+ * `nethttp_client_dispatch()`.
+ *
+ * Returns the request's handle, or NULL (no callback will come) with
+ * `NETHTTP_RESULT_NULL_ARGUMENT` (client, url or callback NULL),
+ * `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME`,
+ * `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the client is being freed, e.g. a
+ * request made inside a callback run by `nethttp_client_free()`, or the
+ * client was made before a `fork()` in the parent process) or
+ * `NETHTTP_RESULT_OUT_OF_MEMORY`.
+ *
+ * Thread-safe: any thread, also inside callbacks of any client.
+ */
+struct nethttp_request *nethttp_client_request(struct nethttp_client *client,
+                                               const char *url,
+                                               const struct nethttp_options *options,
+                                               nethttp_callback callback,
+                                               void *userdata);
+
+/**
+ * The number of requests of `client` that are in flight, queued for
+ * dispatch, running their callback, or kept open by a callback that
+ * returned non-zero. 0 for NULL. Thread-safe.
+ */
+size_t nethttp_client_live_requests(const struct nethttp_client *client);
+
+/**
+ * Frees a client. Waits up to `grace_ms` milliseconds for its requests in
+ * flight to finish, then cancels the rest; every request still gets its one
+ * callback before this returns (real responses for those that finished,
+ * `"cancelled"` for those cut short), and none comes after. In dispatch mode
+ * those callbacks run on the calling thread, inside this call. Then the
+ * engine thread is joined and kept responses are freed (their handles
+ * become stale). Requests made while this runs (from callbacks, or other
+ * threads) are refused with `NETHTTP_RESULT_ENGINE_UNAVAILABLE`. Other
+ * clients are not disturbed.
+ *
+ * Returns `NETHTTP_RESULT_OK` (also for NULL, which does nothing), or
+ * `NETHTTP_RESULT_CALLED_FROM_CALLBACK` inside one of the client's own
+ * callbacks or observer calls; then nothing happens and the client stays
+ * valid. In a child process after `fork()`, a client made in the parent is
+ * forgotten without waiting (its thread does not exist in the child).
+ */
+enum nethttp_result nethttp_client_free(struct nethttp_client *client, uint32_t grace_ms);
+
+/**
+ * The client's dispatch file descriptor: readable exactly while callbacks
+ * are queued for `nethttp_client_dispatch()`. Poll it for reading
+ * (`POLLIN`, or `EPOLLIN` level-triggered) in the program's event loop; do
+ * not read, write or close it. Valid until `nethttp_client_free()`.
+ *
+ * Returns -1 unless the client is in dispatch mode, or for NULL.
+ */
+int nethttp_client_fd(const struct nethttp_client *client);
+
+/**
+ * Runs up to `max` queued callbacks (with their observer calls) on the
+ * calling thread, in the order the requests finished; `max` 0 runs all
+ * those queued when the call starts (callbacks queued meanwhile wait for
+ * the next call). Never waits for the network: with nothing queued it
+ * returns 0 at once.
+ *
+ * Returns how many callbacks ran (requests destroyed while queued are
+ * skipped, uncounted), or -1: `NETHTTP_RESULT_NULL_ARGUMENT`,
+ * `NETHTTP_RESULT_INVALID_ARGUMENT` (the client is not in dispatch mode) or
+ * `NETHTTP_RESULT_CALLED_FROM_CALLBACK` (called from one of the client's own
+ * callbacks). Call it from one thread at a time.
+ */
+int nethttp_client_dispatch(struct nethttp_client *client, size_t max);
+
+/**
+ * Makes a request and waits for it on the calling thread: a blocking
+ * convenience for simple programs and tests. `client` NULL uses the default
+ * client. Works in both delivery modes (in dispatch mode the request's
+ * completion does not go through the dispatch queue, and the observer runs
+ * on this thread before this returns). There is no callback: the response
+ * is returned.
+ *
+ * Returns a response the caller owns and frees with
+ * `nethttp_response_free()`. A failed transfer is still a response: status
+ * 0, its error code and reason (e.g. `"connection-refused"`). Without a
+ * timeout in `options` (or the client's defaults) this waits as long as the
+ * server takes. Returns NULL only when the request could not start, with
+ * the codes of `nethttp_client_request()`, or
+ * `NETHTTP_RESULT_CALLED_FROM_CALLBACK` inside one of the same client's
+ * callbacks (it would wait for itself), or
+ * `NETHTTP_RESULT_ENGINE_UNAVAILABLE` when the client was shut down before
+ * the request completed.
+ */
+struct nethttp_response *nethttp_fetch(struct nethttp_client *client,
+                                       const char *url,
+                                       const struct nethttp_options *options);
+
+/**
+ * Starts an HTTP request on the default client and returns at once, without
+ * waiting for the network.
+ *
+ * - `url`: an `http://` or `https://` URL, copied.
+ * - `options`: NULL for a plain GET, or options that are copied during the
+ *   call (they may be freed or reused right after it returns).
+ * - `callback`: called exactly once, on the default client's engine thread,
+ *   when the request completes, fails or is cancelled, unless the request is
+ *   destroyed first.
+ * - `userdata`: passed to the callback as it is; nethttp never dereferences
+ *   or frees it. If the request is destroyed or dropped by
+ *   `nethttp_shutdown()`, the callback never comes: free `userdata` then
+ *   yourself if it needs freeing.
+ *
+ * Returns the request's handle, or NULL when the request cannot be made; then
+ * no callback will ever come and `nethttp_last_error_code()` says why:
+ * `NETHTTP_RESULT_NULL_ARGUMENT` (url or callback NULL),
+ * `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http
+ * or https), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the engine thread could not
+ * start, or the default client is being shut down: a request made inside
+ * one of its callbacks during `nethttp_shutdown()`) or
+ * `NETHTTP_RESULT_OUT_OF_MEMORY`.
+ *
+ * The callback may run, on the engine thread, before this function has
+ * returned to its caller; by then the handle may already be stale (which
+ * is harmless: see `nethttp_destroy_request()`).
+ *
+ * Thread-safe: may be called from any thread, concurrently, and from inside
+ * a callback. The first call makes the default client (inline delivery, no
+ * default options, no connection limits) and starts its engine thread; a
+ * call made while another thread is in `nethttp_shutdown()` waits for it,
+ * then starts a new one. Transfers to the same host reuse connections
+ * (keep-alive). Redirects are not followed; only http and https are ever
+ * used. libcurl honours the proxy environment variables (`http_proxy`,
+ * `https_proxy`, `ALL_PROXY`, `no_proxy`).
+ */
+struct nethttp_request *nethttp_request(const char *url,
+                                        const struct nethttp_options *options,
+                                        nethttp_callback callback,
+                                        void *userdata);
+
+/**
+ * Drops a request: after this returns its callback will never be called,
+ * its transfer is aborted, and the request and its response are freed.
+ *
+ * Use it to abandon a request in flight without a callback (to get one,
+ * with `"cancelled"`, use `nethttp_request_cancel()`), or to free a request
+ * whose callback returned non-zero. For a client in dispatch mode, a
+ * request whose completion is already queued is never called back either.
+ * It is a harmless no-op on NULL, on a request that has already ended (its
+ * callback returned 0) or was already destroyed, and after its client was
+ * freed: handles are never reused, so a stale handle can never free another
+ * request.
+ *
+ * Thread-safe: may be called from any thread and from inside any callback,
+ * the request's own included (its response then stays valid until that
+ * callback returns). If the request's callback is running on another thread
+ * when this is called, the call waits until it returns.
+ */
+void nethttp_destroy_request(struct nethttp_request *request);
+
+/**
+ * Cancels a request: its transfer is aborted and its callback comes once,
+ * in the usual place, with status 0, body `"cancelled"` and
+ * `NETHTTP_RESULT_CANCELLED` — whether the request was waiting behind a
+ * connection limit, connecting, or receiving its body. Unless the callback
+ * already ran or is running, or the request finished (then its real
+ * response comes, once), or it was destroyed: then nothing happens.
+ *
+ * Returns `NETHTTP_RESULT_OK`, also for NULL and for a stale handle (a
+ * no-op). Never blocks: the callback comes later (for a client in dispatch
+ * mode, in `nethttp_client_dispatch()`). Thread-safe: any thread, inside
+ * callbacks too.
+ */
+enum nethttp_result nethttp_request_cancel(struct nethttp_request *request);
+
+/**
+ * Frees the default client (the one `nethttp_request()` uses): every
+ * transfer is aborted, callbacks not yet called are never called, kept
+ * responses are freed (their handles become stale), the engine thread is
+ * joined and its memory freed. Other clients carry on. Call it before a
+ * program exits for a clean exit (e.g. under valgrind). A later
+ * `nethttp_request()` makes a new default client.
+ *
+ * Returns only when no callback of the default client can run any more: a
+ * second call made meanwhile from another thread waits for the first. In a
+ * child process after `fork()`, it forgets the parent's default client
+ * (whose thread does not exist in the child) and returns
+ * `NETHTTP_RESULT_OK`.
+ *
+ * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_CALLED_FROM_CALLBACK` when
+ * called from inside a callback of the default client (nothing is stopped
+ * then). Safe to call more than once, and from any other thread.
+ */
+enum nethttp_result nethttp_shutdown(void);
+
+/**
+ * The number of requests of the default client that are in flight, running
+ * their callback, or kept open by a callback that returned non-zero (0 when
+ * there is no default client). Useful to check that a program destroys what
+ * it keeps. Thread-safe.
+ */
+size_t nethttp_live_requests(void);
+
+/**
+ * The HTTP status code (e.g. 200, 404), or 0 if the request failed or
+ * `response` is NULL.
+ */
+int nethttp_response_status(const struct nethttp_response *response);
+
+/**
+ * NULL if a response arrived (whatever its status); otherwise the short
+ * stable reason the request failed, the same string the callback got as
+ * its body: `"connection-refused"`, `"resolve-failed"`, `"timeout"`,
+ * `"certificate-verify-failed"`, `"connection-closed"`, `"tls-failed"`,
+ * `"protocol-error"`, `"request-failed"`, ... (see `nethttp_strerror()`).
+ * The string is static. Also NULL when `response` is NULL.
+ */
+const char *nethttp_response_error(const struct nethttp_response *response);
+
+/**
+ * The numbered form of `nethttp_response_error()`: `NETHTTP_RESULT_OK` if a
+ * response arrived, otherwise a code of 100 or more such as
+ * `NETHTTP_RESULT_CONNECTION_REFUSED`. `NETHTTP_RESULT_NULL_ARGUMENT` if
+ * `response` is NULL.
+ */
+enum nethttp_result nethttp_response_error_code(const struct nethttp_response *response);
+
+/**
+ * libcurl's detailed message for a failed request, e.g.
+ * `"Couldn't connect to server: Failed to connect to 127.0.0.1 port 9: ..."`;
+ * for diagnostics only, the wording may change. The empty string if a
+ * response arrived; NULL if `response` is NULL.
+ */
+const char *nethttp_response_error_detail(const struct nethttp_response *response);
+
+/**
+ * The value of the first response header called `name`, compared
+ * case-insensitively, or NULL if there is none (or an argument is NULL). To
+ * see every header, repeated ones included (e.g. `Set-Cookie`), use
+ * `nethttp_response_header_at()`. Values are trimmed of surrounding spaces.
+ */
+const char *nethttp_response_header(const struct nethttp_response *response, const char *name);
+
+/**
+ * The number of response headers (0 for a failed request, which exposes no
+ * headers, not even those that arrived before it failed; 0 for NULL). When
+ * several responses came (a 100 Continue, or redirects), these are the last
+ * one's.
+ */
+size_t nethttp_response_header_count(const struct nethttp_response *response);
+
+/**
+ * The header at `index`, in the order received, with its name in the case
+ * the server sent. Stores pointers in the out-parameters that are not NULL.
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` or
+ * `NETHTTP_RESULT_INDEX_OUT_OF_RANGE` (nothing stored).
+ */
+enum nethttp_result nethttp_response_header_at(const struct nethttp_response *response,
+                                               size_t index,
+                                               const char **name,
+                                               const char **value);
+
+/**
+ * The body, as passed to the callback: its length goes to `*len` when `len`
+ * is not NULL. Binary-safe, and NUL-terminated for convenience. For a failed
+ * request, the reason string. NULL (and `*len` 0) if `response` is NULL.
+ */
+const char *nethttp_response_body(const struct nethttp_response *response, size_t *len);
+
+/**
+ * The URL the response came from (libcurl's effective URL). Never NULL for a
+ * valid response; NULL if `response` is NULL.
+ */
+const char *nethttp_response_url(const struct nethttp_response *response);
+
+/**
+ * The handle of the request this response belongs to (the value
+ * `nethttp_request()` returned), e.g. to destroy a kept request later.
+ * NULL if `response` is NULL.
+ */
+struct nethttp_request *nethttp_response_request(const struct nethttp_response *response);
+
+/**
+ * Microseconds from the start of the request to the end of a phase
+ * (`which`, a value of `enum nethttp_timing`), cumulative as libcurl's
+ * `*_TIME_T` infos: DNS <= CONNECT <= TLS <= FIRST_BYTE <= TOTAL for the
+ * phases that happened. -1 where the phase did not happen (TLS on plain
+ * http; everything after the point where a request failed or was
+ * cancelled), for an unknown `which`, and for NULL. On a reused connection
+ * DNS and CONNECT are 0. TOTAL is never -1 for a valid response.
+ *
+ * `which` is an `int` so that any number is safe to pass.
+ */
+int64_t nethttp_response_timing_us(const struct nethttp_response *response, int which);
+
+/**
+ * The method the request sent, e.g. `"GET"`, `"POST"`, `"HEAD"` or the one
+ * set with `nethttp_options_set_method()`; also for a failed or cancelled
+ * request. Valid as long as the response; NULL if `response` is NULL.
+ */
+const char *nethttp_response_method(const struct nethttp_response *response);
+
+/**
+ * Frees a response returned by `nethttp_fetch()`, with its strings. NULL is
+ * allowed and does nothing. Only for `nethttp_fetch()`'s responses: those
+ * passed to callbacks and observers belong to nethttp.
+ */
+void nethttp_response_free(struct nethttp_response *response);
+
+/**
+ * Creates options with nothing set: a GET with the default headers,
+ * certificate verification on, a 30 s connect timeout and no total timeout.
+ * The caller owns them and frees them with `nethttp_options_free()`.
+ * Returns NULL only if memory runs out.
+ */
+struct nethttp_options *nethttp_options_new(void);
+
+/**
+ * Frees options. NULL is allowed and does nothing. Requests already made
+ * with them are not affected.
+ */
+void nethttp_options_free(struct nethttp_options *options);
+
+/**
+ * Sets a request header. The name is sent with the case given here; setting
+ * a name again (in any case) replaces the earlier value. A header given here
+ * overrides nethttp's defaults (`User-Agent: nethttp/<version>`, and
+ * `Content-Type: application/x-www-form-urlencoded` when there is a body) and
+ * libcurl's (`Accept`, `Host`, `Content-Length`). An empty `value` (or one
+ * of only spaces and tabs) sends the header with an empty value; only a NULL
+ * `value` sends no such header at all, removing a default.
+ *
+ * Both strings are copied. The name must be an HTTP token (letters, digits
+ * and ``!#$%&'*+-.^_`|~``) and the value must be UTF-8 without CR, LF (or NUL),
+ * so that no header can smuggle another into the request.
+ *
+ * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options` or
+ * `name` is NULL; `NETHTTP_RESULT_INVALID_HEADER_NAME` or
+ * `NETHTTP_RESULT_INVALID_HEADER_VALUE`. On error the options are unchanged.
+ */
+enum nethttp_result nethttp_options_set_header(struct nethttp_options *options,
+                                               const char *name,
+                                               const char *value);
+
+/**
+ * Sets the request body: `len` bytes at `body`, copied (binary-safe, NUL
+ * bytes included). A body makes the request a POST unless a method is set,
+ * with `Content-Type: application/x-www-form-urlencoded` unless a
+ * Content-Type header is set. NULL with `len == 0` sets an empty body (still
+ * a POST); to remove the body again use `nethttp_options_clear_body()`.
+ *
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
+ * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `body` is NULL with `len > 0`.
+ */
+enum nethttp_result nethttp_options_set_body(struct nethttp_options *options,
+                                             const void *body,
+                                             size_t len);
+
+/**
+ * Removes the body set by `nethttp_options_set_body()`.
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_clear_body(struct nethttp_options *options);
+
+/**
+ * Forces the method, e.g. `"PUT"`, `"DELETE"` or `"HEAD"`; sent exactly as
+ * given (methods are case-sensitive: `"head"` is sent as `head`, an
+ * unknown method). A `HEAD` request (upper case) completes as soon as the
+ * headers arrive, without waiting for a body. NULL goes back to the
+ * default (GET, or POST when there is a body). The string is copied; it must
+ * be an HTTP token, which excludes spaces, CR, LF and NUL.
+ *
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
+ * is NULL, or `NETHTTP_RESULT_INVALID_METHOD` (options unchanged).
+ */
+enum nethttp_result nethttp_options_set_method(struct nethttp_options *options, const char *method);
+
+/**
+ * With `insecure` non-zero, disables certificate and host-name verification
+ * for requests made with these options (only those). Verification, against
+ * the system's CA store, is on by default. A connection opened without
+ * verification is never reused for a request that verifies.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_insecure(struct nethttp_options *options, int insecure);
+
+/**
+ * Limits the whole request (connect, send, wait, receive) to `timeout_ms`
+ * milliseconds; 0 (the default) means no limit, and so does any value
+ * above 100 years (`UINT64_MAX` included). A request that runs out of time
+ * fails with `"timeout"`. Time spent waiting behind a client's connection
+ * limits counts.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_timeout_ms(struct nethttp_options *options,
+                                                   uint64_t timeout_ms);
+
+/**
+ * Limits the time to connect (TCP and TLS handshakes) to `timeout_ms`
+ * milliseconds; 0 restores the default of 30 000 ms. There is always a
+ * finite connect timeout: values above 100 years are cut to 100 years.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_connect_timeout_ms(struct nethttp_options *options,
+                                                           uint64_t timeout_ms);
+
+/**
+ * Verifies servers against the CA certificates in the PEM file at `path`
+ * instead of the system's store; NULL goes back to the system's store. The
+ * path is copied; the file is read when a request connects (a missing file
+ * fails those requests with `"certificate-verify-failed"`).
+ *
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
+ * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8.
+ */
+enum nethttp_result nethttp_options_set_ca_file(struct nethttp_options *options, const char *path);
+
+/**
+ * Limits the response body to `max_bytes`; a larger body fails the request
+ * with `"body-too-large"` (`NETHTTP_RESULT_BODY_TOO_LARGE`) as soon as the
+ * limit is passed (or at once when the server announces a larger
+ * Content-Length), so a hostile server cannot make nethttp buffer without
+ * end. 0 (the default) means no limit, and so does any value of 2^63 or
+ * more (`UINT64_MAX` included).
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_max_body(struct nethttp_options *options,
+                                                 uint64_t max_bytes);
+
+/**
+ * Creates an empty form. The caller owns it and must free it with
+ * `nethttp_form_free()`. Returns NULL only if memory runs out.
+ */
+struct nethttp_form *nethttp_form_new(void);
+
+/**
+ * Appends the field (`name`, `value`) to `form`. Both are copied, so the
+ * caller keeps ownership of the buffers. NULL with length 0 is the empty
+ * string.
+ *
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `form` is
+ * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `name` or `value` is NULL with
+ * a non-zero length; on error the form is unchanged.
+ */
+enum nethttp_result nethttp_form_add(struct nethttp_form *form,
+                                     const char *name,
+                                     size_t name_len,
+                                     const char *value,
+                                     size_t value_len);
+
+/**
+ * The number of fields in `form`; 0 if `form` is NULL.
+ */
+size_t nethttp_form_count(const struct nethttp_form *form);
+
+/**
+ * Gets the field at `index` (0 is the first). On success stores pointers to
+ * the name and value, and their lengths, in the out-parameters that are not
+ * NULL. The strings belong to the form: they are NUL-terminated for
+ * convenience (a byte string may also contain NULs, so prefer the lengths)
+ * and stay valid until the form is freed (adding fields does not move them).
+ *
+ * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `form` is
+ * NULL, or `NETHTTP_RESULT_INDEX_OUT_OF_RANGE` if `index >= count`; on error
+ * nothing is stored.
+ */
+enum nethttp_result nethttp_form_field(const struct nethttp_form *form,
+                                       size_t index,
+                                       const char **name,
+                                       size_t *name_len,
+                                       const char **value,
+                                       size_t *value_len);
+
+/**
+ * The value of the LAST field whose name equals the `name_len` bytes at
+ * `name` (byte for byte, case-sensitive), like Prosody's `form_data[name]`;
+ * its length goes to `*value_len` when `value_len` is not NULL. The value
+ * belongs to the form and is valid until the form is freed.
+ *
+ * Returns NULL when no field has that name (not an error: the last error is
+ * left alone), or on bad arguments: `form` NULL, or `name` NULL with
+ * `name_len > 0` (then the last error is set).
+ */
+const char *nethttp_form_get(const struct nethttp_form *form,
+                             const char *name,
+                             size_t name_len,
+                             size_t *value_len);
+
+/**
+ * Frees a form and every string it holds. NULL is allowed and does nothing.
+ */
+void nethttp_form_free(struct nethttp_form *form);
 
 /**
  * Percent-encodes `len` bytes at `data`: every byte outside RFC 3986's
@@ -342,339 +1065,6 @@ char *nethttp_formencode(const struct nethttp_form *form, size_t *out_len);
  * Thread-safe.
  */
 struct nethttp_form *nethttp_formdecode(const char *data, size_t len);
-
-/**
- * Creates an empty form. The caller owns it and must free it with
- * `nethttp_form_free()`. Returns NULL only if memory runs out.
- */
-struct nethttp_form *nethttp_form_new(void);
-
-/**
- * Appends the field (`name`, `value`) to `form`. Both are copied, so the
- * caller keeps ownership of the buffers. NULL with length 0 is the empty
- * string.
- *
- * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `form` is
- * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `name` or `value` is NULL with
- * a non-zero length; on error the form is unchanged.
- */
-enum nethttp_result nethttp_form_add(struct nethttp_form *form,
-                                     const char *name,
-                                     size_t name_len,
-                                     const char *value,
-                                     size_t value_len);
-
-/**
- * The number of fields in `form`; 0 if `form` is NULL.
- */
-size_t nethttp_form_count(const struct nethttp_form *form);
-
-/**
- * Gets the field at `index` (0 is the first). On success stores pointers to
- * the name and value, and their lengths, in the out-parameters that are not
- * NULL. The strings belong to the form: they are NUL-terminated for
- * convenience (a byte string may also contain NULs, so prefer the lengths)
- * and stay valid until the form is freed (adding fields does not move them).
- *
- * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `form` is
- * NULL, or `NETHTTP_RESULT_INDEX_OUT_OF_RANGE` if `index >= count`; on error
- * nothing is stored.
- */
-enum nethttp_result nethttp_form_field(const struct nethttp_form *form,
-                                       size_t index,
-                                       const char **name,
-                                       size_t *name_len,
-                                       const char **value,
-                                       size_t *value_len);
-
-/**
- * The value of the LAST field whose name equals the `name_len` bytes at
- * `name` (byte for byte, case-sensitive), like Prosody's `form_data[name]`;
- * its length goes to `*value_len` when `value_len` is not NULL. The value
- * belongs to the form and is valid until the form is freed.
- *
- * Returns NULL when no field has that name (not an error: the last error is
- * left alone), or on bad arguments: `form` NULL, or `name` NULL with
- * `name_len > 0` (then the last error is set).
- */
-const char *nethttp_form_get(const struct nethttp_form *form,
-                             const char *name,
-                             size_t name_len,
-                             size_t *value_len);
-
-/**
- * Frees a form and every string it holds. NULL is allowed and does nothing.
- */
-void nethttp_form_free(struct nethttp_form *form);
-
-/**
- * Creates options with nothing set: a GET with the default headers,
- * certificate verification on, a 30 s connect timeout and no total timeout.
- * The caller owns them and frees them with `nethttp_options_free()`.
- * Returns NULL only if memory runs out.
- */
-struct nethttp_options *nethttp_options_new(void);
-
-/**
- * Frees options. NULL is allowed and does nothing. Requests already made
- * with them are not affected.
- */
-void nethttp_options_free(struct nethttp_options *options);
-
-/**
- * Sets a request header. The name is sent with the case given here; setting
- * a name again (in any case) replaces the earlier value. A header given here
- * overrides nethttp's defaults (`User-Agent: nethttp/<version>`, and
- * `Content-Type: application/x-www-form-urlencoded` when there is a body) and
- * libcurl's (`Accept`, `Host`, `Content-Length`). An empty `value`
- * sends the header with an empty value; a NULL `value` sends no such header
- * at all, removing a default.
- *
- * Both strings are copied. The name must be an HTTP token (letters, digits
- * and ``!#$%&'*+-.^_`|~``) and the value must be UTF-8 without CR, LF (or NUL),
- * so that no header can smuggle another into the request.
- *
- * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options` or
- * `name` is NULL; `NETHTTP_RESULT_INVALID_HEADER_NAME` or
- * `NETHTTP_RESULT_INVALID_HEADER_VALUE`. On error the options are unchanged.
- */
-enum nethttp_result nethttp_options_set_header(struct nethttp_options *options,
-                                               const char *name,
-                                               const char *value);
-
-/**
- * Sets the request body: `len` bytes at `body`, copied (binary-safe, NUL
- * bytes included). A body makes the request a POST unless a method is set,
- * with `Content-Type: application/x-www-form-urlencoded` unless a
- * Content-Type header is set. NULL with `len == 0` sets an empty body (still
- * a POST); to remove the body again use `nethttp_options_clear_body()`.
- *
- * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
- * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `body` is NULL with `len > 0`.
- */
-enum nethttp_result nethttp_options_set_body(struct nethttp_options *options,
-                                             const void *body,
-                                             size_t len);
-
-/**
- * Removes the body set by `nethttp_options_set_body()`.
- * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
- */
-enum nethttp_result nethttp_options_clear_body(struct nethttp_options *options);
-
-/**
- * Forces the method, e.g. `"PUT"`, `"DELETE"` or `"HEAD"`; sent exactly as
- * given (methods are case-sensitive). A `HEAD` request completes as soon as
- * the headers arrive, without waiting for a body. NULL goes back to the
- * default (GET, or POST when there is a body). The string is copied; it must
- * be an HTTP token, which excludes spaces, CR, LF and NUL.
- *
- * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
- * is NULL, or `NETHTTP_RESULT_INVALID_METHOD` (options unchanged).
- */
-enum nethttp_result nethttp_options_set_method(struct nethttp_options *options, const char *method);
-
-/**
- * With `insecure` non-zero, disables certificate and host-name verification
- * for requests made with these options (only those). Verification, against
- * the system's CA store, is on by default. A connection opened without
- * verification is never reused for a request that verifies.
- *
- * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
- */
-enum nethttp_result nethttp_options_set_insecure(struct nethttp_options *options, int insecure);
-
-/**
- * Limits the whole request (connect, send, wait, receive) to `timeout_ms`
- * milliseconds; 0 (the default) means no limit. A request that runs out of
- * time fails with `"timeout"`.
- *
- * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
- */
-enum nethttp_result nethttp_options_set_timeout_ms(struct nethttp_options *options,
-                                                   uint64_t timeout_ms);
-
-/**
- * Limits the time to connect (TCP and TLS handshakes) to `timeout_ms`
- * milliseconds; 0 restores the default of 30 000 ms. There is always a
- * finite connect timeout.
- *
- * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
- */
-enum nethttp_result nethttp_options_set_connect_timeout_ms(struct nethttp_options *options,
-                                                           uint64_t timeout_ms);
-
-/**
- * Verifies servers against the CA certificates in the PEM file at `path`
- * instead of the system's store; NULL goes back to the system's store. The
- * path is copied; the file is read when a request connects (a missing file
- * fails those requests with `"certificate-verify-failed"`).
- *
- * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
- * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8.
- */
-enum nethttp_result nethttp_options_set_ca_file(struct nethttp_options *options, const char *path);
-
-/**
- * Limits the response body to `max_bytes`; a larger body fails the request
- * with `"body-too-large"` (`NETHTTP_RESULT_BODY_TOO_LARGE`) as soon as the
- * limit is passed (or at once when the server announces a larger
- * Content-Length), so a hostile server cannot make nethttp buffer without
- * end. 0 (the default) means no limit.
- *
- * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
- */
-enum nethttp_result nethttp_options_set_max_body(struct nethttp_options *options,
-                                                 uint64_t max_bytes);
-
-/**
- * Starts an HTTP request and returns at once, without waiting for the network.
- *
- * - `url`: an `http://` or `https://` URL, copied.
- * - `options`: NULL for a plain GET, or options that are copied during the
- *   call (they may be freed or reused right after it returns).
- * - `callback`: called exactly once, on the engine thread, when the request
- *   completes or fails, unless the request is destroyed first.
- * - `userdata`: passed to the callback as it is; nethttp never dereferences
- *   or frees it. If the request is destroyed or dropped by
- *   `nethttp_shutdown()`, the callback never comes: free `userdata` then
- *   yourself if it needs freeing.
- *
- * Returns the request's handle, or NULL when the request cannot be made; then
- * no callback will ever come and `nethttp_last_error_code()` says why:
- * `NETHTTP_RESULT_NULL_ARGUMENT` (url or callback NULL),
- * `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http
- * or https), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` or
- * `NETHTTP_RESULT_OUT_OF_MEMORY`.
- *
- * The callback may run, on the engine thread, before this function has
- * returned to its caller; by then the handle may already be stale (which
- * is harmless: see `nethttp_destroy_request()`).
- *
- * Thread-safe: may be called from any thread, concurrently, and from inside
- * a callback. The first call starts the engine thread. Transfers to the same
- * host reuse connections (keep-alive). Redirects are not followed; only http
- * and https are ever used.
- */
-struct nethttp_request *nethttp_request(const char *url,
-                                        const struct nethttp_options *options,
-                                        nethttp_callback callback,
-                                        void *userdata);
-
-/**
- * Drops a request: after this returns its callback will never be called,
- * its transfer is aborted, and the request and its response are freed.
- *
- * Use it to cancel a request in flight, or to free a request whose callback
- * returned non-zero. It is a harmless no-op on NULL, on a request that has
- * already ended (its callback returned 0) or was already destroyed, and
- * after `nethttp_shutdown()`: handles are never reused, so a stale handle
- * can never free another request.
- *
- * Thread-safe: may be called from any thread and from inside any callback,
- * the request's own included (its response then stays valid until that
- * callback returns). If the request's callback is running on the engine
- * thread when another thread calls this, the call waits until it returns.
- */
-void nethttp_destroy_request(struct nethttp_request *request);
-
-/**
- * Stops the engine: every transfer is aborted, callbacks not yet called are
- * never called, kept responses are freed (their handles become stale), the
- * engine thread is joined and its memory freed. Call it before a program
- * exits for a clean exit (e.g. under valgrind). A later `nethttp_request()`
- * starts a new engine.
- *
- * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_CALLED_FROM_CALLBACK` when
- * called from inside a callback (nothing is stopped then). Safe to call more
- * than once, and from any other thread.
- */
-enum nethttp_result nethttp_shutdown(void);
-
-/**
- * The number of requests that are in flight, running their callback, or kept
- * open by a callback that returned non-zero. Useful to check that a program
- * destroys what it keeps. Thread-safe.
- */
-size_t nethttp_live_requests(void);
-
-/**
- * The HTTP status code (e.g. 200, 404), or 0 if the request failed or
- * `response` is NULL.
- */
-int nethttp_response_status(const struct nethttp_response *response);
-
-/**
- * NULL if a response arrived (whatever its status); otherwise the short
- * stable reason the request failed, the same string the callback got as
- * its body: `"connection-refused"`, `"resolve-failed"`, `"timeout"`,
- * `"certificate-verify-failed"`, `"connection-closed"`, `"tls-failed"`,
- * `"protocol-error"`, `"request-failed"`, ... (see `nethttp_strerror()`).
- * The string is static. Also NULL when `response` is NULL.
- */
-const char *nethttp_response_error(const struct nethttp_response *response);
-
-/**
- * The numbered form of `nethttp_response_error()`: `NETHTTP_RESULT_OK` if a
- * response arrived, otherwise a code of 100 or more such as
- * `NETHTTP_RESULT_CONNECTION_REFUSED`. `NETHTTP_RESULT_NULL_ARGUMENT` if
- * `response` is NULL.
- */
-enum nethttp_result nethttp_response_error_code(const struct nethttp_response *response);
-
-/**
- * libcurl's detailed message for a failed request, e.g.
- * `"Couldn't connect to server: Failed to connect to 127.0.0.1 port 9: ..."`;
- * for diagnostics only, the wording may change. The empty string if a
- * response arrived; NULL if `response` is NULL.
- */
-const char *nethttp_response_error_detail(const struct nethttp_response *response);
-
-/**
- * The value of the first response header called `name`, compared
- * case-insensitively, or NULL if there is none (or an argument is NULL). To
- * see every header, repeated ones included (e.g. `Set-Cookie`), use
- * `nethttp_response_header_at()`. Values are trimmed of surrounding spaces.
- */
-const char *nethttp_response_header(const struct nethttp_response *response, const char *name);
-
-/**
- * The number of response headers (0 for a failed request or NULL). When
- * several responses came (a 100 Continue, or redirects), these are the last
- * one's.
- */
-size_t nethttp_response_header_count(const struct nethttp_response *response);
-
-/**
- * The header at `index`, in the order received, with its name in the case
- * the server sent. Stores pointers in the out-parameters that are not NULL.
- * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` or
- * `NETHTTP_RESULT_INDEX_OUT_OF_RANGE` (nothing stored).
- */
-enum nethttp_result nethttp_response_header_at(const struct nethttp_response *response,
-                                               size_t index,
-                                               const char **name,
-                                               const char **value);
-
-/**
- * The body, as passed to the callback: its length goes to `*len` when `len`
- * is not NULL. Binary-safe, and NUL-terminated for convenience. For a failed
- * request, the reason string. NULL (and `*len` 0) if `response` is NULL.
- */
-const char *nethttp_response_body(const struct nethttp_response *response, size_t *len);
-
-/**
- * The URL the response came from (libcurl's effective URL). Never NULL for a
- * valid response; NULL if `response` is NULL.
- */
-const char *nethttp_response_url(const struct nethttp_response *response);
-
-/**
- * The handle of the request this response belongs to (the value
- * `nethttp_request()` returned), e.g. to destroy a kept request later.
- * NULL if `response` is NULL.
- */
-struct nethttp_request *nethttp_response_request(const struct nethttp_response *response);
 
 #ifdef __cplusplus
 }  // extern "C"

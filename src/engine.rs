@@ -1,14 +1,17 @@
-//! The engine: one thread that owns the libcurl multi handle and runs every
-//! transfer and every callback.
+//! An engine: one thread that owns a libcurl multi handle and runs jobs.
 //!
-//! Callers never touch the multi handle. They send commands over a channel and
-//! wake the thread with libcurl's waker; the thread drains the channel on
-//! every pass, so a request made from inside a callback is simply picked up
+//! The engine knows nothing of requests, callbacks, clients or C. It runs
+//! `Job`s: a prepared easy handle plus a `done` closure, which it calls
+//! exactly once with the handle and the job's `Outcome` when the job leaves
+//! its active set (finished, cancelled, or stopped). Whoever removes a job
+//! calls its `done`; a panic in `done` is caught and affects that job only.
+//!
+//! Other threads reach the engine through an `EngineHandle`: commands go over
+//! a channel and libcurl's waker interrupts the wait. The loop drains the
+//! channel on every pass, so a job started from inside a `done` is picked up
 //! on the next pass. The multi handle is created on the engine thread and
 //! dropped there, after every easy handle.
 
-use std::cell::RefCell;
-use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,44 +19,148 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
-use curl::easy::Easy2;
+use curl::easy::{Easy2, Handler};
 use curl::multi::{Easy2Handle, Multi, MultiWaker};
 
-use crate::error::{nethttp_result, Error};
 use crate::id_map::IdMap;
-use crate::request::{self, Entry, RequestId};
-use crate::response::{Failure, Response};
-use crate::transfer::{self, Collector};
 
 /// Upper bound of one wait in `Multi::poll`: some libcurl versions can lose a
-/// wake-up that arrives during `perform`, and this bounds the delay it causes.
+/// wake-up that arrives during `perform` (curl#22272); this bounds the delay.
 const MAX_WAIT: Duration = Duration::from_millis(100);
 
-/// Idle connections libcurl keeps open for reuse.
-const MAX_IDLE_CONNECTIONS: usize = 1024;
-
-enum Command {
-    Start(Easy2<Collector>, Arc<Entry>),
-    Cancel(RequestId),
-    Shutdown,
+/// How a job left the engine.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// libcurl finished the transfer, successfully or not.
+    Completed(Result<(), curl::Error>),
+    /// `EngineHandle::cancel` or `cancel_all` removed it.
+    Cancelled,
+    /// The engine stopped while the job was queued or running.
+    Stopped,
+    /// libcurl refused to add the handle to the multi handle; its message.
+    NotStarted(String),
 }
 
-/// How other threads reach one engine. Requests keep a link to the engine
-/// that runs them, so a cancel always goes to the right one.
-pub(crate) struct EngineLink {
-    commands: Sender<Command>,
+/// Called once on the engine thread with the job's handle (`None` only when
+/// libcurl refused to add it, and dropped it) and outcome.
+pub(crate) type Done<H> = Box<dyn FnOnce(Option<Easy2<H>>, Outcome) + Send>;
+
+pub(crate) struct Job<H: Handler> {
+    /// Unique among the engine's jobs; `cancel` names a job by it.
+    pub id: u64,
+    pub easy: Easy2<H>,
+    pub done: Done<H>,
+}
+
+enum Command<H: Handler> {
+    Start(Job<H>),
+    Cancel(u64),
+    CancelAll,
+    Stop,
+}
+
+/// What an engine is made with.
+pub(crate) struct EngineConfig {
+    pub thread_name: String,
+    /// Stack size of the engine thread, in bytes.
+    pub stack_size: usize,
+    /// CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = no limit.
+    pub max_total_connections: usize,
+    /// CURLMOPT_MAX_HOST_CONNECTIONS; 0 = no limit.
+    pub max_host_connections: usize,
+    /// CURLMOPT_MAXCONNECTS: idle connections kept for reuse.
+    pub max_idle_connections: usize,
+    /// Runs first on the engine thread (e.g. to mark the thread).
+    pub on_thread_start: Option<Box<dyn FnOnce() + Send>>,
+}
+
+/// How other threads reach one engine. Cheap to share in an `Arc`.
+pub(crate) struct EngineHandle<H: Handler> {
+    commands: Sender<Command<H>>,
     waker: MultiWaker,
     /// True while the engine is (about to be) blocked in `Multi::poll`. A
     /// busy engine drains the channel anyway, so senders skip the wake-up
-    /// system call then.
-    waiting: AtomicBool,
+    /// system call then. Shared with the engine thread.
+    waiting: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl EngineLink {
-    fn send(&self, command: Command) -> Result<(), Command> {
+impl<H: Handler + Send + 'static> EngineHandle<H> {
+    /// Starts the engine thread and waits until its multi handle exists.
+    pub(crate) fn spawn(config: EngineConfig) -> Result<Arc<EngineHandle<H>>, String> {
+        let (commands, inbox) = crossbeam_channel::unbounded();
+        // The engine thread creates the multi handle and hands back its
+        // waker. A plain mutex and condvar: a blocking channel receive would
+        // leave a per-thread context behind in the caller's thread.
+        let handoff: Arc<(Mutex<Option<MultiWaker>>, Condvar)> = Arc::default();
+        let engine_handoff = Arc::clone(&handoff);
+        let waiting = Arc::new(AtomicBool::new(false));
+        let engine_waiting = Arc::clone(&waiting);
+        let EngineConfig {
+            thread_name,
+            stack_size,
+            max_total_connections,
+            max_host_connections,
+            max_idle_connections,
+            on_thread_start,
+        } = config;
+        let thread = std::thread::Builder::new()
+            .name(thread_name)
+            .stack_size(stack_size)
+            .spawn(move || {
+                if let Some(start) = on_thread_start {
+                    start();
+                }
+                let mut multi = Multi::new();
+                let _ = multi.set_max_connects(max_idle_connections);
+                if max_total_connections > 0 {
+                    let _ = multi.set_max_total_connections(max_total_connections);
+                }
+                if max_host_connections > 0 {
+                    let _ = multi.set_max_host_connections(max_host_connections);
+                }
+                let waker = multi.waker();
+                *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker);
+                engine_handoff.1.notify_all();
+                drop(engine_handoff);
+                Engine {
+                    multi: &multi,
+                    inbox: &inbox,
+                    waiting: &engine_waiting,
+                    active: IdMap::default(),
+                    finished: Vec::new(),
+                }
+                .run();
+                drop(multi);
+            })
+            .map_err(|e| format!("could not start the engine thread: {e}"))?;
+        let (slot, ready) = &*handoff;
+        let mut waker = slot.lock().unwrap_or_else(|p| p.into_inner());
+        while waker.is_none() && !thread.is_finished() {
+            waker = ready
+                .wait_timeout(waker, Duration::from_millis(50))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        match waker.take() {
+            Some(waker) => Ok(Arc::new(EngineHandle {
+                commands,
+                waker,
+                waiting,
+                thread: Mutex::new(Some(thread)),
+            })),
+            None => {
+                drop(waker);
+                let _ = thread.join();
+                Err("the engine thread failed while starting".to_string())
+            }
+        }
+    }
+
+    fn send(&self, command: Command<H>) -> Result<(), Command<H>> {
         self.commands.send(command).map_err(|e| e.into_inner())?;
-        // Pairs with the fence in `wait`: either the engine sees the command
-        // before it blocks, or this sees `waiting` and wakes it.
+        // Pairs with the fence in `Engine::wait`: either the engine sees the
+        // command before it blocks, or this sees `waiting` and wakes it.
         fence(Ordering::SeqCst);
         if self.waiting.load(Ordering::Relaxed) {
             // A failed wake-up is covered by MAX_WAIT.
@@ -62,246 +169,173 @@ impl EngineLink {
         Ok(())
     }
 
+    /// Hands a job to the engine. On failure (the engine has stopped) the
+    /// job comes back, its `done` not called.
+    pub(crate) fn start(&self, job: Job<H>) -> Result<(), Job<H>> {
+        self.send(Command::Start(job)).map_err(|command| match command {
+            Command::Start(job) => job,
+            _ => unreachable!("send returns the command it was given"),
+        })
+    }
+
+    /// Asks the engine to cancel a job; harmless if it has finished.
+    pub(crate) fn cancel(&self, id: u64) {
+        let _ = self.send(Command::Cancel(id));
+    }
+
+    /// Cancels every job that reached the engine before this call.
+    pub(crate) fn cancel_all(&self) {
+        let _ = self.send(Command::CancelAll);
+    }
+
+    /// Stops the engine (jobs still there end with `Outcome::Stopped`) and
+    /// joins its thread. Must not be called on the engine thread itself.
+    pub(crate) fn stop(&self) {
+        let _ = self.send(Command::Stop);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+
+    /// Forgets the engine thread without joining it: after `fork()` the child
+    /// has no such thread.
+    pub(crate) fn abandon(&self) {
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        std::mem::forget(thread);
+    }
+}
+
+/// Calls a job's `done`, containing a panic to this job.
+fn complete<H: Handler>(done: Done<H>, easy: Option<Easy2<H>>, outcome: Outcome) {
+    let _ = catch_unwind(AssertUnwindSafe(move || done(easy, outcome)));
+}
+
+struct Active<H: Handler> {
+    handle: Easy2Handle<H>,
+    done: Done<H>,
+}
+
+/// The loop state of one engine thread.
+struct Engine<'a, H: Handler> {
+    multi: &'a Multi,
+    inbox: &'a Receiver<Command<H>>,
+    waiting: &'a AtomicBool,
+    active: IdMap<u64, Active<H>>,
+    finished: Vec<(u64, Result<(), curl::Error>)>,
+}
+
+impl<H: Handler> Engine<'_, H> {
+    /// Drain commands, let libcurl work, complete what finished, wait.
+    fn run(&mut self) {
+        loop {
+            match catch_unwind(AssertUnwindSafe(|| self.pass())) {
+                Ok(true) => {}
+                Ok(false) => break,
+                // A bug in one pass must not stop the other transfers, nor
+                // turn the loop into a busy one if it repeats.
+                Err(_) => self.wait(),
+            }
+        }
+        self.stop_all();
+    }
+
+    /// One pass; false when the engine must stop.
+    fn pass(&mut self) -> bool {
+        loop {
+            match self.inbox.try_recv() {
+                Ok(Command::Start(job)) => self.start(job),
+                Ok(Command::Cancel(id)) => self.cancel(id),
+                Ok(Command::CancelAll) => {
+                    let ids: Vec<u64> = self.active.keys().copied().collect();
+                    for id in ids {
+                        self.cancel(id);
+                    }
+                }
+                Ok(Command::Stop) | Err(TryRecvError::Disconnected) => return false,
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        let _ = self.multi.perform();
+        let active = &self.active;
+        let finished = &mut self.finished;
+        self.multi.messages(|message| {
+            let Ok(token) = message.token() else { return };
+            if let Some(job) = active.get(&(token as u64)) {
+                if let Some(result) = message.result_for2(&job.handle) {
+                    finished.push((token as u64, result));
+                }
+            }
+        });
+        let mut finished = std::mem::take(&mut self.finished);
+        for (id, result) in finished.drain(..) {
+            if let Some(job) = self.active.remove(&id) {
+                self.finish(job, Outcome::Completed(result));
+            }
+        }
+        self.finished = finished;
+        self.wait();
+        true
+    }
+
+    fn start(&mut self, job: Job<H>) {
+        let Job { id, easy, done } = job;
+        match self.multi.add2(easy) {
+            Ok(mut handle) => {
+                if let Err(error) = handle.set_token(id as usize) {
+                    let easy = self.multi.remove2(handle).ok();
+                    complete(done, easy, Outcome::NotStarted(error.to_string()));
+                    return;
+                }
+                self.active.insert(id, Active { handle, done });
+            }
+            // The curl crate drops the handle when adding fails; `done` must
+            // still run: it owns what the job is for.
+            Err(error) => complete(done, None, Outcome::NotStarted(error.to_string())),
+        }
+    }
+
+    fn cancel(&mut self, id: u64) {
+        if let Some(job) = self.active.remove(&id) {
+            self.finish(job, Outcome::Cancelled);
+        }
+    }
+
+    /// Removes a job's handle from the multi handle and calls its `done`.
+    fn finish(&mut self, job: Active<H>, outcome: Outcome) {
+        let Active { handle, done } = job;
+        // remove2 fails only for a handle the multi does not hold, which
+        // cannot happen here; `done` is dropped uncalled then.
+        if let Ok(easy) = self.multi.remove2(handle) {
+            complete(done, Some(easy), outcome);
+        }
+    }
+
+    fn stop_all(&mut self) {
+        let ids: Vec<u64> = self.active.keys().copied().collect();
+        for id in ids {
+            if let Some(job) = self.active.remove(&id) {
+                self.finish(job, Outcome::Stopped);
+            }
+        }
+        while let Ok(command) = self.inbox.try_recv() {
+            if let Command::Start(job) = command {
+                complete(job.done, Some(job.easy), Outcome::Stopped);
+            }
+        }
+    }
+
     /// Blocks in `Multi::poll` unless a command is already queued.
-    fn wait(&self, multi: &Multi, inbox: &Receiver<Command>) {
+    fn wait(&self) {
         self.waiting.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
-        if inbox.is_empty() {
-            let wait = match multi.get_timeout() {
+        if self.inbox.is_empty() {
+            let wait = match self.multi.get_timeout() {
                 Ok(Some(timeout)) => timeout.min(MAX_WAIT),
                 _ => MAX_WAIT,
             };
-            let _ = multi.poll(&mut [], wait);
+            let _ = self.multi.poll(&mut [], wait);
         }
         self.waiting.store(false, Ordering::Relaxed);
-    }
-
-    /// Hands a prepared transfer to the engine.
-    pub(crate) fn start(&self, easy: Easy2<Collector>, entry: Arc<Entry>) -> Result<(), Error> {
-        self.send(Command::Start(easy, entry)).map_err(|_| {
-            Error::new(
-                nethttp_result::EngineUnavailable,
-                "the engine is shutting down",
-            )
-        })
-    }
-
-    /// Asks the engine to abort a transfer; harmless if it has finished.
-    pub(crate) fn cancel(&self, id: RequestId) {
-        let _ = self.send(Command::Cancel(id));
-    }
-}
-
-struct Engine {
-    link: Arc<EngineLink>,
-    thread: JoinHandle<()>,
-}
-
-static ENGINE: Mutex<Option<Engine>> = Mutex::new(None);
-
-thread_local! {
-    /// Set on the engine thread only: its own link, so requests made from a
-    /// callback reach the engine that runs it, even while it shuts down.
-    static OWN_LINK: RefCell<Option<Arc<EngineLink>>> = const { RefCell::new(None) };
-}
-
-/// True on an engine thread, i.e. inside a nethttp callback.
-pub(crate) fn on_engine_thread() -> bool {
-    OWN_LINK.try_with(|l| l.borrow().is_some()).unwrap_or(false)
-}
-
-/// The running engine, started on first use.
-pub(crate) fn link() -> Result<Arc<EngineLink>, Error> {
-    if let Some(own) = OWN_LINK.try_with(|l| l.borrow().clone()).ok().flatten() {
-        return Ok(own);
-    }
-    let mut engine = ENGINE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(engine) = engine.as_ref() {
-        return Ok(Arc::clone(&engine.link));
-    }
-    let started = start_engine()?;
-    let link = Arc::clone(&started.link);
-    *engine = Some(started);
-    Ok(link)
-}
-
-fn start_engine() -> Result<Engine, Error> {
-    let unavailable = |what: &str| Error::new(nethttp_result::EngineUnavailable, what.to_string());
-    let (commands, inbox) = crossbeam_channel::unbounded();
-    // The engine thread creates the multi handle and hands back its link. A
-    // plain mutex and condvar: a blocking channel receive would leave a
-    // per-thread context behind in the caller's thread.
-    let handoff: Arc<(Mutex<Option<Arc<EngineLink>>>, Condvar)> = Arc::default();
-    let engine_handoff = Arc::clone(&handoff);
-    let thread = std::thread::Builder::new()
-        .name("nethttp-engine".into())
-        .spawn(move || {
-            let mut multi = Multi::new();
-            // libcurl's default keeps 4 idle connections per transfer added
-            // right now; while requests ramp up that closes warm connections.
-            let _ = multi.set_max_connects(MAX_IDLE_CONNECTIONS);
-            let link = Arc::new(EngineLink {
-                commands,
-                waker: multi.waker(),
-                waiting: AtomicBool::new(false),
-            });
-            OWN_LINK.with(|l| *l.borrow_mut() = Some(Arc::clone(&link)));
-            *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&link));
-            engine_handoff.1.notify_all();
-            drop(engine_handoff);
-            run(&multi, &inbox, &link);
-            OWN_LINK.with(|l| l.borrow_mut().take());
-            drop(multi);
-        })
-        .map_err(|e| unavailable(&format!("could not start the engine thread: {e}")))?;
-    let (slot, ready) = &*handoff;
-    let mut link = slot.lock().unwrap_or_else(|p| p.into_inner());
-    while link.is_none() && !thread.is_finished() {
-        link = ready
-            .wait_timeout(link, Duration::from_millis(50))
-            .unwrap_or_else(|p| p.into_inner())
-            .0;
-    }
-    match link.take() {
-        Some(link) => Ok(Engine { link, thread }),
-        None => {
-            drop(link);
-            let _ = thread.join();
-            Err(unavailable("the engine thread failed while starting"))
-        }
-    }
-}
-
-/// Stops the engine: transfers are aborted, pending callbacks dropped uncalled,
-/// kept responses freed, the thread joined. The next request starts a new engine.
-pub fn shutdown() -> Result<(), Error> {
-    if on_engine_thread() {
-        return Err(Error::new(
-            nethttp_result::CalledFromCallback,
-            "nethttp_shutdown() cannot be called from inside a callback",
-        ));
-    }
-    let engine = ENGINE.lock().unwrap_or_else(|p| p.into_inner()).take();
-    let Some(engine) = engine else { return Ok(()) };
-    let _ = engine.link.send(Command::Shutdown);
-    let joined = engine.thread.join();
-    request::forget_engine(&engine.link);
-    crate::pool::clear();
-    joined.map_err(|_| Error::new(nethttp_result::Internal, "the engine thread panicked"))
-}
-
-struct Active {
-    handle: Easy2Handle<Collector>,
-    entry: Arc<Entry>,
-}
-
-/// The engine loop: drain commands, let libcurl work, deliver what finished, wait.
-fn run(multi: &Multi, inbox: &Receiver<Command>, link: &EngineLink) {
-    let mut active: IdMap<usize, Active> = IdMap::default();
-    let mut finished: Vec<(usize, Result<(), curl::Error>)> = Vec::new();
-    loop {
-        let pass = catch_unwind(AssertUnwindSafe(|| {
-            one_pass(multi, inbox, link, &mut active, &mut finished)
-        }));
-        match pass {
-            Ok(true) => {}
-            Ok(false) => break,
-            // A bug in one pass must not stop every other transfer, nor
-            // turn the loop into a busy one if it repeats.
-            Err(_) => {
-                finished.clear();
-                link.wait(multi, inbox);
-            }
-        }
-    }
-    for (_, transfer) in active.drain() {
-        let _ = multi.remove2(transfer.handle);
-    }
-    while inbox.try_recv().is_ok() {}
-}
-
-/// One pass of the loop; false when the engine must stop.
-fn one_pass(
-    multi: &Multi,
-    inbox: &Receiver<Command>,
-    link: &EngineLink,
-    active: &mut IdMap<usize, Active>,
-    finished: &mut Vec<(usize, Result<(), curl::Error>)>,
-) -> bool {
-    loop {
-        match inbox.try_recv() {
-            Ok(Command::Start(easy, entry)) => start(multi, active, easy, entry),
-            Ok(Command::Cancel(id)) => {
-                if let Some(transfer) = active.remove(&(id.0 as usize)) {
-                    let _ = multi.remove2(transfer.handle);
-                }
-            }
-            Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => return false,
-            Err(TryRecvError::Empty) => break,
-        }
-    }
-    let _ = multi.perform();
-    multi.messages(|message| {
-        let Ok(token) = message.token() else { return };
-        if let Some(transfer) = active.get(&token) {
-            if let Some(result) = message.result_for2(&transfer.handle) {
-                finished.push((token, result));
-            }
-        }
-    });
-    for (token, result) in finished.drain(..) {
-        let Some(transfer) = active.remove(&token) else {
-            continue;
-        };
-        let Ok(easy) = multi.remove2(transfer.handle) else {
-            continue;
-        };
-        let response = transfer::finish(easy, result, transfer.entry.id);
-        request::deliver(&transfer.entry, response);
-    }
-    link.wait(multi, inbox);
-    true
-}
-
-fn start(
-    multi: &Multi,
-    active: &mut IdMap<usize, Active>,
-    easy: Easy2<Collector>,
-    entry: Arc<Entry>,
-) {
-    if request::is_finished(&entry) {
-        return; // destroyed before it reached the engine
-    }
-    let token = entry.id.0 as usize;
-    let added = match multi.add2(easy) {
-        Ok(mut handle) => match handle.set_token(token) {
-            Ok(()) => Ok(handle),
-            Err(error) => {
-                let _ = multi.remove2(handle);
-                Err(error.to_string())
-            }
-        },
-        Err(error) => Err(error.to_string()),
-    };
-    match added {
-        Ok(handle) => {
-            active.insert(token, Active { handle, entry });
-        }
-        Err(detail) => {
-            let failure = Failure {
-                code: nethttp_result::Internal,
-                detail: CString::new(format!("libcurl could not start the transfer: {detail}"))
-                    .unwrap_or_default(),
-            };
-            request::deliver(
-                &entry,
-                Box::new(Response::failed(
-                    entry.id,
-                    failure,
-                    Default::default(),
-                    CString::default(),
-                )),
-            );
-        }
     }
 }

@@ -1,16 +1,22 @@
 //! nethttp: asynchronous HTTP requests for C and C++ programs, in the manner
-//! of Prosody's `net.http`, run by libcurl's multi interface on a thread of
+//! of Prosody's `net.http`, run by libcurl's multi interface on threads of
 //! the library's own.
 //!
 //! The safe core lives in the modules below; `ffi` is the thin `extern "C"`
-//! layer that C callers use through `include/nethttp.h`.
+//! layer that C callers use through `include/nethttp.h`. Layers, each using
+//! only those below it: `ffi` → `client` → `handles`, `dispatch`, `request`,
+//! `engine`, `transfer`, `pool` → `response`, `options`, `headers`,
+//! `encoding`, `form`, `url`, `error` and other leaves.
 
+pub mod client;
+mod dispatch;
 pub mod encoding;
 mod engine;
 pub mod error;
 mod failure;
 pub mod ffi;
 pub mod form;
+mod handles;
 pub mod headers;
 mod id_map;
 pub mod options;
@@ -20,10 +26,10 @@ pub mod response;
 mod transfer;
 pub mod url;
 
-pub use engine::shutdown;
+pub use client::{cancel, destroy, fetch, request, shutdown, Client, ClientConfig};
 pub use error::{nethttp_result, Error};
 pub use form::Form;
 pub use options::Options;
-pub use request::{destroy, request, Callback, RequestId};
+pub use request::{Callback, RequestId};
 pub use response::Response;
 pub use transfer::USER_AGENT;

@@ -30,24 +30,34 @@ pub fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| is_token_byte(b))
 }
 
+/// Every field is "unset or value" (`None` = unset), so that a client's
+/// defaults merge under a request's own options field by field
+/// (`Options::merged_over`). A value may itself say "none" (no body, no
+/// timeout, the default method), which still overrides a default.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// In the order first set; names compare case-insensitively, and the case
     /// of the latest call is the one sent.
     headers: Vec<(String, HeaderValue)>,
-    body: Option<Vec<u8>>,
-    method: Option<String>,
-    insecure: bool,
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    ca_file: Option<PathBuf>,
-    max_body: Option<u64>,
+    body: Option<Option<Vec<u8>>>,
+    method: Option<Option<String>>,
+    insecure: Option<bool>,
+    timeout: Option<Option<Duration>>,
+    connect_timeout: Option<Option<Duration>>,
+    ca_file: Option<Option<PathBuf>>,
+    max_body: Option<Option<u64>>,
     /// Names this exact set of values: 0 for untouched options, and a
     /// process-wide unique number after every change. Two options with the
     /// same version hold the same values (a clone keeps it), so a libcurl
     /// handle configured for one is configured for the other.
     version: u64,
 }
+
+/// Longest timeout passed to libcurl (about 100 years): libcurl keeps
+/// timeouts as signed milliseconds and refuses values that overflow them.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// Largest body limit passed to libcurl (`curl_off_t` is signed).
+pub const MAX_BODY_LIMIT: u64 = i64::MAX as u64;
 
 static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
 
@@ -124,17 +134,17 @@ impl Options {
 
     /// A body makes the request a POST unless a method is set.
     pub fn set_body(&mut self, body: Option<&[u8]>) {
-        self.body = body.map(<[u8]>::to_vec);
+        self.body = Some(body.map(<[u8]>::to_vec));
         self.changed();
     }
 
     pub fn body(&self) -> Option<&[u8]> {
-        self.body.as_deref()
+        self.body.as_ref().and_then(|b| b.as_deref())
     }
 
     /// Forces the method; `None` goes back to GET, or POST with a body.
     pub fn set_method(&mut self, method: Option<&[u8]>) -> Result<(), Error> {
-        self.method = match method {
+        self.method = Some(match method {
             None => None,
             Some(m) if is_token(m) => {
                 Some(String::from_utf8(m.to_vec()).expect("tokens are ASCII"))
@@ -148,61 +158,99 @@ impl Options {
                     ),
                 ))
             }
-        };
+        });
         self.changed();
         Ok(())
     }
 
     pub fn method(&self) -> Option<&str> {
-        self.method.as_deref()
+        self.method.as_ref().and_then(|m| m.as_deref())
     }
 
     pub fn set_insecure(&mut self, insecure: bool) {
-        self.insecure = insecure;
+        self.insecure = Some(insecure);
         self.changed();
     }
 
     pub fn insecure(&self) -> bool {
-        self.insecure
+        self.insecure.unwrap_or(false)
     }
 
-    /// Limit for the whole request; `None` waits as long as it takes.
+    /// Limit for the whole request; `None` waits as long as it takes, and
+    /// so does a limit above `MAX_TIMEOUT`.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
-        self.timeout = timeout;
+        self.timeout = Some(timeout.filter(|t| *t <= MAX_TIMEOUT));
         self.changed();
     }
 
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
+        self.timeout.flatten()
     }
 
+    /// `None` restores the default; limits above `MAX_TIMEOUT` become it.
     pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout.map(|t| t.min(MAX_TIMEOUT)));
         self.changed();
     }
 
     pub fn connect_timeout(&self) -> Duration {
-        self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+        self.connect_timeout
+            .flatten()
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
 
     /// A PEM file of CA certificates to trust instead of the system store.
     pub fn set_ca_file(&mut self, path: Option<PathBuf>) {
-        self.ca_file = path;
+        self.ca_file = Some(path);
         self.changed();
     }
 
     pub fn ca_file(&self) -> Option<&std::path::Path> {
-        self.ca_file.as_deref()
+        self.ca_file.as_ref().and_then(|p| p.as_deref())
     }
 
-    /// The largest response body accepted; `None` accepts any size.
+    /// The largest response body accepted; `None` accepts any size, and so
+    /// does a limit above `MAX_BODY_LIMIT`.
     pub fn set_max_body(&mut self, max_body: Option<u64>) {
-        self.max_body = max_body;
+        self.max_body = Some(max_body.filter(|m| *m <= MAX_BODY_LIMIT));
         self.changed();
     }
 
     pub fn max_body(&self) -> Option<u64> {
-        self.max_body
+        self.max_body.flatten()
+    }
+
+    /// These options over `defaults`: every field set here wins, the others
+    /// come from `defaults`; headers merge by name (case-insensitively), a
+    /// header set here replacing the default of the same name. The result
+    /// keeps this version: with fixed defaults it names the merged values.
+    pub fn merged_over(&self, defaults: &Options) -> Options {
+        let mut headers = defaults.headers.clone();
+        for (name, value) in &self.headers {
+            match headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                Some(slot) => *slot = (name.clone(), value.clone()),
+                None => headers.push((name.clone(), value.clone())),
+            }
+        }
+        Options {
+            headers,
+            body: self.body.clone().or_else(|| defaults.body.clone()),
+            method: self.method.clone().or_else(|| defaults.method.clone()),
+            insecure: self.insecure.or(defaults.insecure),
+            timeout: self.timeout.or(defaults.timeout),
+            connect_timeout: self.connect_timeout.or(defaults.connect_timeout),
+            ca_file: self.ca_file.clone().or_else(|| defaults.ca_file.clone()),
+            max_body: self.max_body.or(defaults.max_body),
+            version: self.version,
+        }
+    }
+
+    /// True when nothing was ever set (merging over defaults is a no-op).
+    pub fn is_untouched(&self) -> bool {
+        self.version == 0
     }
 }
 
@@ -272,6 +320,43 @@ mod tests {
         unique.dedup();
         assert_eq!(unique, seen);
         assert_eq!(options.clone().version(), options.version());
+    }
+
+    #[test]
+    fn request_options_win_field_by_field_over_defaults() {
+        let mut defaults = Options::new();
+        defaults.set_header(b"X-Client", Some(b"a")).unwrap();
+        defaults.set_header(b"x-both", Some(b"default")).unwrap();
+        defaults.set_timeout(Some(Duration::from_secs(5)));
+        defaults.set_insecure(true);
+        let mut request = Options::new();
+        request.set_header(b"X-Both", Some(b"request")).unwrap();
+        request.set_timeout(None);
+        let merged = request.merged_over(&defaults);
+        assert_eq!(
+            merged.headers(),
+            &[
+                ("X-Client".to_string(), HeaderValue::Send("a".into())),
+                ("X-Both".to_string(), HeaderValue::Send("request".into())),
+            ]
+        );
+        assert_eq!(merged.timeout(), None, "an explicit 'no limit' wins");
+        assert!(merged.insecure(), "unset fields come from the defaults");
+        assert_eq!(merged.version(), request.version());
+        assert_eq!(Options::new().merged_over(&defaults).timeout(), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn limits_beyond_what_libcurl_takes_mean_no_limit() {
+        let mut options = Options::new();
+        options.set_timeout(Some(Duration::from_millis(u64::MAX)));
+        assert_eq!(options.timeout(), None);
+        options.set_connect_timeout(Some(Duration::from_millis(u64::MAX)));
+        assert_eq!(options.connect_timeout(), MAX_TIMEOUT);
+        options.set_max_body(Some(u64::MAX));
+        assert_eq!(options.max_body(), None);
+        options.set_max_body(Some(1 << 62));
+        assert_eq!(options.max_body(), Some(1 << 62));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use curl::easy::Easy2;
 
+use crate::request::lock;
 use crate::transfer::Collector;
 
 /// Enough for the requests a busy program keeps in flight to recycle their
@@ -25,42 +26,45 @@ struct Pooled {
     options_version: u64,
 }
 
-static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
-
-fn pool() -> std::sync::MutexGuard<'static, Vec<Pooled>> {
-    POOL.lock().unwrap_or_else(|p| p.into_inner())
+/// The finished handles of one client (a client's defaults are fixed, so an
+/// options version names the same merged options for all its requests).
+#[derive(Default)]
+pub(crate) struct HandlePool {
+    handles: Mutex<Vec<Pooled>>,
 }
 
-/// A handle for the next request, and whether it is already configured for
-/// options of `options_version`. When it is not, every option is at
-/// libcurl's defaults (and the curl crate's: error buffer, no signals).
-pub(crate) fn take(options_version: u64) -> (Easy2<Collector>, bool) {
-    let pooled = pool().pop();
-    match pooled {
-        Some(pooled) if pooled.options_version == options_version => (pooled.easy, true),
-        Some(Pooled { mut easy, .. }) => {
-            // Clears every option of the last request, NOBODY and CUSTOMREQUEST included.
-            easy.reset();
-            *easy.get_mut() = Collector::default();
-            (easy, false)
+impl HandlePool {
+    /// A handle for the next request, and whether it is already configured
+    /// for options of `options_version`. When it is not, every option is at
+    /// libcurl's defaults (and the curl crate's: error buffer, no signals).
+    pub(crate) fn take(&self, options_version: u64) -> (Easy2<Collector>, bool) {
+        let pooled = lock(&self.handles).pop();
+        match pooled {
+            Some(pooled) if pooled.options_version == options_version => (pooled.easy, true),
+            Some(Pooled { mut easy, .. }) => {
+                // Clears every option of the last request, NOBODY and CUSTOMREQUEST included.
+                easy.reset();
+                *easy.get_mut() = Collector::default();
+                (easy, false)
+            }
+            None => (Easy2::new(Collector::default()), false),
         }
-        None => (Easy2::new(Collector::default()), false),
     }
-}
 
-/// Keeps a handle whose transfer is over (removed from the multi) for reuse.
-pub(crate) fn give_back(easy: Easy2<Collector>, options_version: u64) {
-    let mut pool = pool();
-    if pool.len() < MAX_POOLED {
-        pool.push(Pooled {
-            easy,
-            options_version,
-        });
+    /// Keeps a handle whose transfer is over (removed from the multi) for reuse.
+    pub(crate) fn give_back(&self, easy: Easy2<Collector>, options_version: u64) {
+        let mut handles = lock(&self.handles);
+        if handles.len() < MAX_POOLED {
+            handles.push(Pooled {
+                easy,
+                options_version,
+            });
+        }
     }
-}
 
-/// Frees every pooled handle (at shutdown).
-pub(crate) fn clear() {
-    let handles = std::mem::take(&mut *pool());
-    drop(handles);
+    /// Frees every pooled handle.
+    pub(crate) fn clear(&self) {
+        let handles = std::mem::take(&mut *lock(&self.handles));
+        drop(handles);
+    }
 }

@@ -1,42 +1,88 @@
-//! Request handles and their life cycle, shared by the caller's threads and
-//! the engine thread.
+//! One request's life cycle, as a state machine shared by the caller's
+//! threads and the thread that runs its callback.
 //!
-//! A C handle is a number, never an address: numbers are never reused, so a
-//! stale handle finds nothing in the registry and destroying it is a no-op
-//! instead of a use-after-free.
+//! ```text
+//!   Pending ──begin_callback──> InCallback ──end_callback──> Kept ──destroy──> Finished
+//!      │                            │                  └──────────────────────> Finished
+//!      └──destroy / forget──> Finished   (destroy from another thread waits here)
+//! ```
 //!
-//! Shared state, and who touches it:
-//! - `REGISTRY` maps live handle numbers to entries. Inserted by the thread
-//!   that makes the request; removed by whoever finishes the entry.
-//! - `Entry::state` is the one source of truth for an entry; every transition
-//!   happens under its mutex, and `Entry::changed` wakes a destroyer waiting
-//!   for a running callback to return.
+//! `state` is the one source of truth; every transition happens under its
+//! mutex, and `changed` wakes a destroyer waiting for a running callback to
+//! return. A request knows nothing of engines or clients: to cancel its
+//! transfer it calls the `Canceller` it was made with, and it counts itself
+//! in the `InFlight` group it was made with while it is pending.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::ThreadId;
+use std::time::Duration;
 
-use crate::engine::{self, EngineLink};
-use crate::error::Error;
-use crate::id_map::IdMap;
-use crate::options::Options;
 use crate::response::Response;
-use crate::{transfer, url};
 
 /// The number behind a request handle. Starts at 1; never reused in a process.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RequestId(pub u64);
 
-/// Called once on the engine thread with the response; returns true to keep
-/// the request and its response until `destroy`.
+/// Called once with the response; returns true to keep the request and its
+/// response until `destroy`.
 pub type Callback = Box<dyn FnOnce(&Response) -> bool + Send>;
 
+/// How a request asks for its transfer to be cancelled.
+pub(crate) type Canceller = Arc<dyn Fn(RequestId) + Send + Sync>;
+
+/// Locks a mutex even if a panic poisoned it: every critical section here
+/// leaves the state consistent before anything that could panic.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Counts the pending requests of a group (a client), so that its owner can
+/// wait until none is left.
+#[derive(Default)]
+pub(crate) struct InFlight {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl InFlight {
+    fn add(&self) {
+        *lock(&self.count) += 1;
+    }
+
+    fn remove(&self) {
+        let mut count = lock(&self.count);
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        *lock(&self.count)
+    }
+
+    /// Waits until no request is pending or `timeout` passed; true when none is.
+    pub(crate) fn wait_empty(&self, timeout: Duration) -> bool {
+        let count = lock(&self.count);
+        let (count, _) = self
+            .changed
+            .wait_timeout_while(count, timeout, |c| *c > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *count == 0
+    }
+}
+
 enum State {
-    /// Transfer queued or running; the callback has not been called.
+    /// Transfer queued or running, or its completion queued for dispatch;
+    /// the callback has not been called.
     Pending(Callback),
-    /// The callback is running on the engine thread.
+    /// The callback is running on `thread`.
     InCallback {
+        thread: ThreadId,
         destroy_requested: bool,
-        /// Another thread waits on `Entry::changed` for the callback to return.
+        /// Another thread waits on `Request::changed` for the callback to return.
         waited_for: bool,
     },
     /// The callback asked to keep the response.
@@ -45,200 +91,315 @@ enum State {
     Finished,
 }
 
-pub(crate) struct Entry {
+pub struct Request {
     pub id: RequestId,
-    engine: Arc<EngineLink>,
+    /// The client the request belongs to (`Client::id`), so a client can
+    /// find its requests in the handle table.
+    pub(crate) group: u64,
     state: Mutex<State>,
     changed: Condvar,
+    cancel: Canceller,
+    in_flight: Arc<InFlight>,
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-static REGISTRY: Mutex<Option<IdMap<u64, Arc<Entry>>>> = Mutex::new(None);
-
-/// Locks a mutex even if a panic poisoned it: every critical section here
-/// leaves the state consistent before anything that could panic.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// What `end_callback` and `destroy` leave behind.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// The request lives on (kept, or its callback still runs).
+    Alive,
+    /// The request is over: remove it from the handle table.
+    Over,
 }
 
-fn register(entry: Arc<Entry>) {
-    lock(&REGISTRY)
-        .get_or_insert_with(IdMap::default)
-        .insert(entry.id.0, entry);
-}
-
-fn unregister(id: RequestId) {
-    if let Some(map) = lock(&REGISTRY).as_mut() {
-        map.remove(&id.0);
-    }
-}
-
-fn lookup(id: RequestId) -> Option<Arc<Entry>> {
-    lock(&REGISTRY).as_ref()?.get(&id.0).cloned()
-}
-
-/// Starts a request; `callback` runs on the engine thread when it completes.
-/// Never blocks on the network. Options are copied.
-pub fn request(
-    url_text: &str,
-    options: Option<&Options>,
-    callback: Callback,
-) -> Result<RequestId, Error> {
-    url::check_url(url_text)?;
-    let default_options;
-    let options = match options {
-        Some(options) => options,
-        None => {
-            default_options = Options::new();
-            &default_options
+impl Request {
+    pub(crate) fn new(
+        id: RequestId,
+        group: u64,
+        callback: Callback,
+        cancel: Canceller,
+        in_flight: Arc<InFlight>,
+    ) -> Request {
+        in_flight.add();
+        Request {
+            id,
+            group,
+            state: Mutex::new(State::Pending(callback)),
+            changed: Condvar::new(),
+            cancel,
+            in_flight,
         }
-    };
-    let id = RequestId(NEXT_ID.fetch_add(1, Ordering::Relaxed));
-    let easy = transfer::prepare(url_text, options)?;
-    let link = engine::link()?;
-    let entry = Arc::new(Entry {
-        id,
-        engine: Arc::clone(&link),
-        state: Mutex::new(State::Pending(callback)),
-        changed: Condvar::new(),
-    });
-    register(Arc::clone(&entry));
-    if let Err(error) = link.start(easy, entry) {
-        unregister(id);
-        return Err(error);
     }
-    Ok(id)
-}
 
-/// Runs on the engine thread when a transfer completes: calls the callback
-/// unless the request was destroyed, then frees or keeps the response.
-pub(crate) fn deliver(entry: &Entry, response: Box<Response>) {
-    let callback = {
-        let mut state = lock(&entry.state);
-        match std::mem::replace(
+    /// Takes the callback to run it on this thread, or `None` when the
+    /// request was destroyed (or its callback already ran).
+    pub(crate) fn begin_callback(&self) -> Option<Callback> {
+        let mut state = lock(&self.state);
+        if !matches!(*state, State::Pending(_)) {
+            return None;
+        }
+        let old = std::mem::replace(
             &mut *state,
             State::InCallback {
+                thread: std::thread::current().id(),
                 destroy_requested: false,
                 waited_for: false,
             },
-        ) {
-            State::Pending(callback) => callback,
-            other => {
-                *state = other;
-                return;
-            }
+        );
+        drop(state);
+        self.in_flight.remove();
+        match old {
+            State::Pending(callback) => Some(callback),
+            _ => None,
         }
-    };
-    // A panic in a Rust callback must not kill the engine: it counts as "do not keep".
-    let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(&response)))
-        .unwrap_or(false);
-    let mut state = lock(&entry.state);
-    let (destroy_requested, waited_for) = match *state {
-        State::InCallback {
-            destroy_requested,
-            waited_for,
-        } => (destroy_requested, waited_for),
-        _ => (false, false),
-    };
-    let kept = keep && !destroy_requested;
-    *state = if kept {
-        State::Kept(response)
-    } else {
-        State::Finished
-    };
-    drop(state);
-    // Waking costs a system call; only a destroyer on another thread waits.
-    if waited_for {
-        entry.changed.notify_all();
     }
-    if !kept {
-        unregister(entry.id);
-    }
-}
 
-/// True when the entry was destroyed (or dropped) while its transfer ran.
-pub(crate) fn is_finished(entry: &Entry) -> bool {
-    matches!(*lock(&entry.state), State::Finished)
-}
-
-/// Drops a request: its callback will not be called after this returns, its
-/// transfer is aborted and its response freed. A no-op on an unknown,
-/// finished or already destroyed handle. Waits for the request's callback if
-/// it is running on another thread.
-pub fn destroy(id: RequestId) {
-    let Some(entry) = lookup(id) else { return };
-    let mut state = lock(&entry.state);
-    loop {
-        match &mut *state {
+    /// Records the end of the callback: keeps the response if it asked to
+    /// and was not destroyed meanwhile.
+    pub(crate) fn end_callback(&self, keep: bool, response: Box<Response>) -> Ended {
+        let mut state = lock(&self.state);
+        let (destroy_requested, waited_for) = match *state {
             State::InCallback {
                 destroy_requested,
                 waited_for,
-            } => {
-                if engine::on_engine_thread() {
-                    // Called from inside its own callback: the engine frees it on return.
-                    *destroy_requested = true;
-                    return;
+                ..
+            } => (destroy_requested, waited_for),
+            // `forget` ran meanwhile (a shutdown): nothing is kept.
+            _ => (true, false),
+        };
+        let kept = keep && !destroy_requested;
+        let dropped = if kept {
+            *state = State::Kept(response);
+            None
+        } else {
+            *state = State::Finished;
+            Some(response)
+        };
+        drop(state);
+        drop(dropped);
+        // Waking costs a system call; only a destroyer on another thread waits.
+        if waited_for {
+            self.changed.notify_all();
+        }
+        if kept {
+            Ended::Alive
+        } else {
+            Ended::Over
+        }
+    }
+
+    /// Drops the request: its callback will not be called after this
+    /// returns, its transfer is cancelled and its response freed. Waits for
+    /// the callback if it runs on another thread; from inside its own
+    /// callback the request ends when the callback returns.
+    pub(crate) fn destroy(&self) -> Ended {
+        let mut state = lock(&self.state);
+        loop {
+            match &mut *state {
+                State::InCallback {
+                    thread,
+                    destroy_requested,
+                    waited_for,
+                } => {
+                    if *thread == std::thread::current().id() {
+                        *destroy_requested = true;
+                        return Ended::Alive;
+                    }
+                    *waited_for = true;
+                    state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
                 }
-                *waited_for = true;
-                state = entry.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+                State::Pending(_) => {
+                    let old = std::mem::replace(&mut *state, State::Finished);
+                    drop(state);
+                    self.in_flight.remove();
+                    (self.cancel)(self.id);
+                    drop(old);
+                    return Ended::Over;
+                }
+                State::Kept(_) => {
+                    let old = std::mem::replace(&mut *state, State::Finished);
+                    drop(state);
+                    drop(old);
+                    return Ended::Over;
+                }
+                State::Finished => return Ended::Over,
             }
-            State::Pending(_) => {
-                let old = std::mem::replace(&mut *state, State::Finished);
-                drop(state);
-                entry.engine.cancel(id);
-                drop(old);
-                break;
-            }
-            State::Kept(_) => {
-                let old = std::mem::replace(&mut *state, State::Finished);
-                drop(state);
-                drop(old);
-                break;
-            }
-            State::Finished => return,
         }
     }
-    unregister(id);
-}
 
-/// Forgets every request of a stopped engine: callbacks are dropped uncalled,
-/// kept responses freed.
-pub(crate) fn forget_engine(engine: &Arc<EngineLink>) {
-    let entries: Vec<Arc<Entry>> = {
-        let mut registry = lock(&REGISTRY);
-        let Some(map) = registry.as_mut() else { return };
-        let ids: Vec<u64> = map
-            .iter()
-            .filter(|(_, e)| Arc::ptr_eq(&e.engine, engine))
-            .map(|(&id, _)| id)
-            .collect();
-        let forgotten = ids.iter().filter_map(|id| map.remove(id)).collect();
-        if map.is_empty() {
-            // Give the table's memory back, so a shut-down program holds none of ours.
-            *registry = None;
+    /// Asks for the transfer to be cancelled if the callback has not run;
+    /// the callback then comes with `cancelled` (unless the transfer
+    /// finished first: then with its real response).
+    pub(crate) fn cancel(&self) {
+        if matches!(*lock(&self.state), State::Pending(_)) {
+            (self.cancel)(self.id);
         }
-        forgotten
-    };
-    for entry in entries {
-        let old = std::mem::replace(&mut *lock(&entry.state), State::Finished);
+    }
+
+    /// Ends the request without calling its callback (shutdown): callback
+    /// and kept response are dropped. A callback running now finishes.
+    pub(crate) fn forget(&self) {
+        let old = std::mem::replace(&mut *lock(&self.state), State::Finished);
+        if matches!(old, State::Pending(_)) {
+            self.in_flight.remove();
+        }
         drop(old);
-        entry.changed.notify_all();
+        self.changed.notify_all();
+    }
+
+    /// True when the callback can no longer come (destroyed or forgotten
+    /// before it ran, or it ran).
+    pub(crate) fn is_settled(&self) -> bool {
+        !matches!(*lock(&self.state), State::Pending(_))
+    }
+
+    /// Runs `f` on the kept response, if the callback kept one.
+    pub(crate) fn with_kept<T>(&self, f: impl FnOnce(&Response) -> T) -> Option<T> {
+        match &*lock(&self.state) {
+            State::Kept(response) => Some(f(response)),
+            _ => None,
+        }
+    }
+
+    /// Takes the kept response out, ending the request.
+    pub(crate) fn take_kept(&self) -> Option<Box<Response>> {
+        let mut state = lock(&self.state);
+        match std::mem::replace(&mut *state, State::Finished) {
+            State::Kept(response) => Some(response),
+            other => {
+                *state = other;
+                None
+            }
+        }
     }
 }
 
-/// The response a request keeps, if its callback asked to keep it.
-pub fn with_kept_response<T>(id: RequestId, f: impl FnOnce(&Response) -> T) -> Option<T> {
-    let entry = lookup(id)?;
-    let state = lock(&entry.state);
-    match &*state {
-        State::Kept(response) => Some(f(response)),
-        _ => None,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::Response;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many requests are registered (pending, in a callback, or kept).
-pub fn live_requests() -> usize {
-    lock(&REGISTRY).as_ref().map_or(0, |map| map.len())
+    fn response(id: u64) -> Box<Response> {
+        Box::new(Response::for_tests(RequestId(id), 200, b"ok"))
+    }
+
+    fn request(cancels: &Arc<AtomicUsize>, in_flight: &Arc<InFlight>) -> Request {
+        let cancels = Arc::clone(cancels);
+        Request::new(
+            RequestId(1),
+            7,
+            Box::new(|r| r.status() == 200),
+            Arc::new(move |_| {
+                cancels.fetch_add(1, Ordering::SeqCst);
+            }),
+            Arc::clone(in_flight),
+        )
+    }
+
+    #[test]
+    fn a_callback_runs_once_and_can_keep_its_response() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        assert_eq!(in_flight.count(), 1);
+        let callback = request.begin_callback().expect("pending");
+        assert_eq!(in_flight.count(), 0);
+        assert!(request.begin_callback().is_none(), "only once");
+        let response = response(1);
+        let keep = callback(&response);
+        assert_eq!(request.end_callback(keep, response), Ended::Alive);
+        assert_eq!(request.with_kept(|r| r.status()), Some(200));
+        assert_eq!(request.destroy(), Ended::Over);
+        assert_eq!(request.with_kept(|r| r.status()), None);
+        assert_eq!(cancels.load(Ordering::SeqCst), 0, "nothing to cancel");
+    }
+
+    #[test]
+    fn destroy_before_the_callback_cancels_and_drops_it() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        assert_eq!(request.destroy(), Ended::Over);
+        assert_eq!(cancels.load(Ordering::SeqCst), 1);
+        assert_eq!(in_flight.count(), 0);
+        assert!(request.begin_callback().is_none());
+        assert_eq!(request.destroy(), Ended::Over, "twice is harmless");
+        assert_eq!(cancels.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn destroy_inside_the_own_callback_ends_it_on_return() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        let _callback = request.begin_callback().unwrap();
+        assert_eq!(request.destroy(), Ended::Alive);
+        assert_eq!(request.end_callback(true, response(1)), Ended::Over);
+        assert!(request.with_kept(|_| ()).is_none(), "not kept once destroyed");
+    }
+
+    #[test]
+    fn destroy_from_another_thread_waits_for_the_callback() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = Arc::new(request(&cancels, &in_flight));
+        let _callback = request.begin_callback().unwrap();
+        let returned = Arc::new(AtomicUsize::new(0));
+        let destroyer = {
+            let request = Arc::clone(&request);
+            let returned = Arc::clone(&returned);
+            std::thread::spawn(move || {
+                let ended = request.destroy();
+                returned.store(1, Ordering::SeqCst);
+                ended
+            })
+        };
+        // The destroyer cannot return while the callback runs.
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(returned.load(Ordering::SeqCst), 0);
+        assert_eq!(request.end_callback(true, response(1)), Ended::Alive);
+        assert_eq!(destroyer.join().unwrap(), Ended::Over);
+        assert!(request.with_kept(|_| ()).is_none());
+    }
+
+    #[test]
+    fn cancel_reaches_the_transfer_only_while_pending() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        request.cancel();
+        assert_eq!(cancels.load(Ordering::SeqCst), 1);
+        let callback = request.begin_callback().unwrap();
+        request.cancel();
+        assert_eq!(cancels.load(Ordering::SeqCst), 1);
+        let response = response(1);
+        let keep = callback(&response);
+        request.end_callback(keep, response);
+        request.cancel();
+        assert_eq!(cancels.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn forget_drops_the_callback_and_empties_the_group() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        request.forget();
+        assert!(in_flight.wait_empty(Duration::from_millis(1)));
+        assert!(request.begin_callback().is_none());
+        assert!(request.is_settled());
+    }
+
+    #[test]
+    fn take_kept_hands_the_response_over_once() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        let callback = request.begin_callback().unwrap();
+        let response = response(1);
+        let keep = callback(&response);
+        request.end_callback(keep, response);
+        assert_eq!(request.take_kept().map(|r| r.status()), Some(200));
+        assert!(request.take_kept().is_none());
+    }
 }

@@ -1,6 +1,7 @@
 //! The outcome of one request: a response from the server, or a failure.
 //! Immutable once built; the C layer hands out pointers into it.
 
+use std::borrow::Cow;
 use std::ffi::{CStr, CString};
 
 use crate::error::nethttp_result;
@@ -14,6 +15,29 @@ pub struct Failure {
     pub detail: CString,
 }
 
+/// Microseconds from the start of the request to the end of each phase,
+/// cumulative as libcurl's `*_TIME_T` infos; -1 where a phase did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    pub dns: i64,
+    pub connect: i64,
+    pub tls: i64,
+    pub first_byte: i64,
+    pub total: i64,
+}
+
+impl Default for Timings {
+    fn default() -> Timings {
+        Timings {
+            dns: -1,
+            connect: -1,
+            tls: -1,
+            first_byte: -1,
+            total: -1,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub(crate) request: RequestId,
@@ -24,6 +48,8 @@ pub struct Response {
     /// not counted (C callers may treat a text body as a C string).
     pub(crate) body: Vec<u8>,
     pub(crate) url: CString,
+    pub(crate) method: Cow<'static, CStr>,
+    pub(crate) timings: Timings,
 }
 
 fn nul_terminated(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -46,23 +72,54 @@ impl Response {
             headers,
             body: nul_terminated(body),
             url,
+            method: Cow::Borrowed(c"GET"),
+            timings: Timings::default(),
         }
     }
 
-    pub(crate) fn failed(
-        request: RequestId,
-        failure: Failure,
-        headers: HeaderBlock,
-        url: CString,
-    ) -> Response {
+    /// A failed request: status 0, the reason as the body, and no headers
+    /// (a partial header block is not a response).
+    pub(crate) fn failed(request: RequestId, failure: Failure, url: CString) -> Response {
         Response {
             request,
             status: 0,
             body: nul_terminated(failure.code.name().to_bytes().to_vec()),
             failure: Some(failure),
-            headers,
+            headers: HeaderBlock::default(),
             url,
+            method: Cow::Borrowed(c"GET"),
+            timings: Timings::default(),
         }
+    }
+
+    pub(crate) fn with_method(mut self, method: Cow<'static, CStr>) -> Response {
+        self.method = method;
+        self
+    }
+
+    pub(crate) fn with_timings(mut self, timings: Timings) -> Response {
+        self.timings = timings;
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(request: RequestId, status: i32, body: &[u8]) -> Response {
+        Response::success(
+            request,
+            status,
+            HeaderBlock::default(),
+            body.to_vec(),
+            CString::default(),
+        )
+    }
+
+    /// The method that was sent, e.g. `GET`.
+    pub fn method(&self) -> &CStr {
+        &self.method
+    }
+
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     pub fn request(&self) -> RequestId {

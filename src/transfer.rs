@@ -2,17 +2,20 @@
 //! the caller's thread), and how a finished handle becomes a `Response` (on
 //! the engine thread).
 
-use std::ffi::CString;
+use std::borrow::Cow;
+use std::ffi::{CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use curl::easy::{Easy2, Handler, List, WriteError};
 
+use crate::engine::Outcome;
 use crate::error::{nethttp_result, Error};
+use crate::failure;
 use crate::headers::HeaderBlock;
 use crate::options::{HeaderValue, Options};
+use crate::pool::HandlePool;
 use crate::request::RequestId;
-use crate::response::{Failure, Response};
-use crate::{failure, pool};
+use crate::response::{Failure, Response, Timings};
 
 /// Sent unless the caller sets its own User-Agent.
 pub const USER_AGENT: &str = concat!("nethttp/", env!("CARGO_PKG_VERSION"));
@@ -37,8 +40,10 @@ pub struct Collector {
     /// The body could not grow: the transfer fails with `out-of-memory`
     /// instead of the allocation failure aborting the process.
     out_of_memory: bool,
-    /// The version of the options the handle was configured for (see `pool::take`).
+    /// The version of the options the handle was configured for (see `HandlePool::take`).
     options_version: u64,
+    /// The method the request sends, for `Response::method`.
+    method: Cow<'static, CStr>,
 }
 
 impl Collector {
@@ -196,8 +201,11 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
     let mut list = List::new();
     for (name, value) in options.headers() {
         match value {
-            // "Name;" is libcurl's way to send a header with an empty value.
-            HeaderValue::Send(value) if value.is_empty() => list.append(&format!("{name};"))?,
+            // "Name;" is libcurl's way to send a header with an empty value;
+            // "Name:" followed by blanks only would remove the header instead.
+            HeaderValue::Send(value) if value.trim_matches([' ', '\t']).is_empty() => {
+                list.append(&format!("{name};"))?
+            }
             HeaderValue::Send(value) => list.append(&format!("{name}: {value}"))?,
             // "Name:" removes a header libcurl would add.
             HeaderValue::Remove => list.append(&format!("{name}:"))?,
@@ -215,11 +223,32 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
     Ok(Some(list))
 }
 
+/// The method a request with these options sends.
+fn method_of(options: &Options) -> Result<Cow<'static, CStr>, Error> {
+    Ok(match options.method() {
+        None if options.body().is_some() => Cow::Borrowed(c"POST"),
+        None => Cow::Borrowed(c"GET"),
+        Some("GET") => Cow::Borrowed(c"GET"),
+        Some("POST") => Cow::Borrowed(c"POST"),
+        Some("HEAD") => Cow::Borrowed(c"HEAD"),
+        Some(other) => Cow::Owned(CString::new(other).map_err(|_| {
+            Error::new(nethttp_result::InvalidMethod, "method contains NUL")
+        })?),
+    })
+}
+
 /// Builds the easy handle for a request. Runs on the caller's thread.
-pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, Error> {
-    let (mut easy, configured) = pool::take(options.version());
-    easy.get_mut().max_body = options.max_body();
-    easy.get_mut().options_version = options.version();
+pub(crate) fn prepare(
+    url: &str,
+    options: &Options,
+    pool: &HandlePool,
+) -> Result<Easy2<Collector>, Error> {
+    let method = method_of(options)?;
+    let (mut easy, configured) = pool.take(options.version());
+    let collector = easy.get_mut();
+    collector.max_body = options.max_body();
+    collector.options_version = options.version();
+    collector.method = method;
     easy.url(url).map_err(setup_error)?;
     if configured {
         // A handle that last ran a request with these very options still has
@@ -252,7 +281,8 @@ pub(crate) fn prepare(url: &str, options: &Options) -> Result<Easy2<Collector>, 
     }
     match options.method() {
         // HEAD through CUSTOMREQUEST would wait for a body that never comes.
-        Some(m) if m.eq_ignore_ascii_case("HEAD") => easy.nobody(true).map_err(setup_error)?,
+        // Methods are case-sensitive: "head" is another method, sent as given.
+        Some("HEAD") => easy.nobody(true).map_err(setup_error)?,
         Some("GET") if options.body().is_none() => {}
         // An empty body, so libcurl sends "Content-Length: 0" instead of reading stdin.
         Some("POST") if options.body().is_none() => {
@@ -276,12 +306,85 @@ fn c_string_lossy(bytes: Vec<u8>) -> CString {
     })
 }
 
-/// Turns a finished handle into the response the callback gets. Engine thread.
+// CURLINFO_*_TIME_T (libcurl 7.61), which curl-sys does not name.
+const CURLINFO_OFF_T: curl_sys::CURLINFO = 0x60_0000;
+const CURLINFO_TOTAL_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 50;
+const CURLINFO_NAMELOOKUP_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 51;
+const CURLINFO_CONNECT_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 52;
+const CURLINFO_STARTTRANSFER_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 54;
+const CURLINFO_APPCONNECT_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 56;
+
+fn time_info(easy: &Easy2<Collector>, info: curl_sys::CURLINFO) -> i64 {
+    let mut value: curl_sys::curl_off_t = -1;
+    // SAFETY: live handle; *_TIME_T infos write one curl_off_t.
+    let code = unsafe { curl_sys::curl_easy_getinfo(easy.raw(), info, &mut value) };
+    if code == curl_sys::CURLE_OK {
+        value
+    } else {
+        -1
+    }
+}
+
+/// The phase times of a transfer. libcurl reports 0 for a phase that never
+/// happened (TLS on plain http, or everything after a failed connect); those
+/// become -1. A reused connection has DNS and connect at 0: they happened
+/// (before this request), taking no time of it.
+fn timings(easy: &Easy2<Collector>, connected: bool) -> Timings {
+    let total = time_info(easy, CURLINFO_TOTAL_TIME_T).max(0);
+    let phase = |info| match time_info(easy, info) {
+        t if t > 0 => t.min(total),
+        _ => -1,
+    };
+    let first_byte = phase(CURLINFO_STARTTRANSFER_TIME_T);
+    let reached = connected || first_byte >= 0;
+    let tls = phase(CURLINFO_APPCONNECT_TIME_T);
+    let connect = match phase(CURLINFO_CONNECT_TIME_T) {
+        -1 if reached => 0,
+        t => t,
+    };
+    let dns = match phase(CURLINFO_NAMELOOKUP_TIME_T) {
+        -1 if reached || connect >= 0 => 0,
+        t => t,
+    };
+    // Cumulative: no phase ends before an earlier one.
+    let dns_end = dns.max(0);
+    let connect = if connect >= 0 { connect.max(dns_end) } else { connect };
+    let tls = if tls >= 0 { tls.max(connect.max(dns_end)) } else { tls };
+    let before_first = tls.max(connect).max(dns_end);
+    let first_byte = if first_byte >= 0 {
+        first_byte.max(before_first)
+    } else {
+        first_byte
+    };
+    Timings {
+        dns,
+        connect,
+        tls,
+        first_byte,
+        total: total.max(first_byte).max(before_first),
+    }
+}
+
+/// Turns a finished transfer into the response the callback gets, and gives
+/// the handle back to `pool`. Engine thread. `easy` is `None` only when
+/// libcurl refused the handle.
 pub(crate) fn finish(
-    mut easy: Easy2<Collector>,
-    result: Result<(), curl::Error>,
+    easy: Option<Easy2<Collector>>,
+    outcome: Outcome,
     id: RequestId,
+    pool: &HandlePool,
 ) -> Box<Response> {
+    let Some(mut easy) = easy else {
+        let detail = match outcome {
+            Outcome::NotStarted(detail) => detail,
+            other => format!("{other:?}"),
+        };
+        let failure = Failure {
+            code: nethttp_result::Internal,
+            detail: c_string_lossy(format!("libcurl could not start the transfer: {detail}").into_bytes()),
+        };
+        return Box::new(Response::failed(id, failure, CString::default()));
+    };
     let url = easy
         .effective_url_bytes()
         .ok()
@@ -289,29 +392,52 @@ pub(crate) fn finish(
         .map(|u| c_string_lossy(u.to_vec()))
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
+    let timings = timings(&easy, status != 0);
     let collector = std::mem::take(easy.get_mut());
-    let result = match result {
-        Err(_) if collector.body_too_large => {
+    let result = match outcome {
+        Outcome::Completed(Err(_)) if collector.body_too_large => {
             Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED))
         }
-        Err(_) if collector.out_of_memory => Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
-        other => other,
+        Outcome::Completed(Err(_)) if collector.out_of_memory => {
+            Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY))
+        }
+        Outcome::Completed(result) => result,
+        Outcome::Cancelled | Outcome::Stopped => {
+            pool.give_back(easy, collector.options_version);
+            let failure = Failure {
+                code: nethttp_result::Cancelled,
+                detail: c_string_lossy(b"the request was cancelled".to_vec()),
+            };
+            return Box::new(
+                Response::failed(id, failure, url)
+                    .with_method(collector.method)
+                    .with_timings(timings),
+            );
+        }
+        Outcome::NotStarted(detail) => {
+            pool.give_back(easy, collector.options_version);
+            let failure = Failure {
+                code: nethttp_result::Internal,
+                detail: c_string_lossy(
+                    format!("libcurl could not start the transfer: {detail}").into_bytes(),
+                ),
+            };
+            return Box::new(Response::failed(id, failure, url).with_method(collector.method));
+        }
     };
-    let headers = collector.headers;
-    pool::give_back(easy, collector.options_version);
+    pool.give_back(easy, collector.options_version);
     let response = match result {
-        Ok(()) => Response::success(id, status as i32, headers, collector.body, url),
+        Ok(()) => Response::success(id, status as i32, collector.headers, collector.body, url),
         Err(error) => Response::failed(
             id,
             Failure {
                 code: failure::classify(&error),
                 detail: c_string_lossy(failure::detail(&error).into_bytes()),
             },
-            headers,
             url,
         ),
     };
-    Box::new(response)
+    Box::new(response.with_method(collector.method).with_timings(timings))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::form::{form_ref, nethttp_form};
+use super::types::{form_into_c, form_ref, nethttp_form};
 use super::{bytes_arg, guard, malloc_filled, malloc_shrunk, null_argument};
 use crate::encoding;
 
@@ -111,6 +111,6 @@ pub unsafe extern "C" fn nethttp_formencode(
 pub unsafe extern "C" fn nethttp_formdecode(data: *const c_char, len: usize) -> *mut nethttp_form {
     guard(ptr::null_mut(), || {
         let input = bytes_arg(data, len, "data")?;
-        Ok(super::form::into_handle(encoding::formdecode(input)))
+        Ok(form_into_c(encoding::formdecode(input)))
     })
 }

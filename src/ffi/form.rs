@@ -3,38 +3,16 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::{bytes_arg, guard, guard_result, null_argument};
+use super::types::{form_free, form_into_c, form_mut, form_ref, nethttp_form};
+use super::{bytes_arg, guard, guard_result};
 use crate::error::{nethttp_result, Error};
 use crate::form::Form;
-
-/// An ordered list of (name, value) fields, as Prosody's form_data array; the
-/// same name may appear more than once. Names and values are byte strings
-/// (any byte, NUL included), each carried with its length.
-///
-/// Created by `nethttp_form_new()` or `nethttp_formdecode()`; owned by the
-/// caller, who frees it with `nethttp_form_free()`. Not synchronized: a form
-/// may be read from several threads at once, but must not be modified while
-/// another thread uses it.
-#[allow(non_camel_case_types)]
-pub struct nethttp_form {
-    _private: [u8; 0],
-}
-
-pub(crate) fn into_handle(form: Form) -> *mut nethttp_form {
-    Box::into_raw(Box::new(form)).cast()
-}
-
-/// # Safety
-/// `form` must be NULL or a live form from this library.
-pub(crate) unsafe fn form_ref<'a>(form: *const nethttp_form) -> Option<&'a Form> {
-    form.cast::<Form>().as_ref()
-}
 
 /// Creates an empty form. The caller owns it and must free it with
 /// `nethttp_form_free()`. Returns NULL only if memory runs out.
 #[no_mangle]
 pub extern "C" fn nethttp_form_new() -> *mut nethttp_form {
-    guard(ptr::null_mut(), || Ok(into_handle(Form::new())))
+    guard(ptr::null_mut(), || Ok(form_into_c(Form::new())))
 }
 
 /// Appends the field (`name`, `value`) to `form`. Both are copied, so the
@@ -53,10 +31,7 @@ pub unsafe extern "C" fn nethttp_form_add(
     value_len: usize,
 ) -> nethttp_result {
     guard_result(|| {
-        let form = form
-            .cast::<Form>()
-            .as_mut()
-            .ok_or_else(|| null_argument("form"))?;
+        let form = form_mut(form)?;
         let name = bytes_arg(name, name_len, "name")?;
         let value = bytes_arg(value, value_len, "value")?;
         form.add(name, value);
@@ -89,7 +64,7 @@ pub unsafe extern "C" fn nethttp_form_field(
     value_len: *mut usize,
 ) -> nethttp_result {
     guard_result(|| {
-        let form = form_ref(form).ok_or_else(|| null_argument("form"))?;
+        let form = form_ref(form).ok_or_else(|| super::null_argument("form"))?;
         let (n, v) = form.field_with_nul(index).ok_or_else(|| {
             Error::new(
                 nethttp_result::IndexOutOfRange,
@@ -131,7 +106,7 @@ pub unsafe extern "C" fn nethttp_form_get(
     value_len: *mut usize,
 ) -> *const c_char {
     guard(ptr::null(), || {
-        let form = form_ref(form).ok_or_else(|| null_argument("form"))?;
+        let form = form_ref(form).ok_or_else(|| super::null_argument("form"))?;
         let name = bytes_arg(name, name_len, "name")?;
         Ok(match form.last_value_with_nul(name) {
             Some(value) => {
@@ -147,9 +122,7 @@ pub unsafe extern "C" fn nethttp_form_get(
 #[no_mangle]
 pub unsafe extern "C" fn nethttp_form_free(form: *mut nethttp_form) {
     guard((), || {
-        if !form.is_null() {
-            drop(Box::from_raw(form.cast::<Form>()));
-        }
+        form_free(form);
         Ok(())
     })
 }

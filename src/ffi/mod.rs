@@ -8,17 +8,25 @@
 // Each function's doc comment states its pointer contract for C callers (the
 // header is built from it); a Rust "# Safety" heading would only repeat it.
 #![allow(clippy::missing_safety_doc)]
-mod encoding;
-mod form;
-mod options;
+// In reading order: cbindgen keeps source order, so this orders the header.
+mod types;
+mod client;
 mod request;
 mod response;
+mod options;
+mod form;
+mod encoding;
 
+pub use client::*;
 pub use encoding::*;
 pub use form::*;
 pub use options::*;
 pub use request::*;
 pub use response::*;
+pub use types::{
+    nethttp_callback, nethttp_client, nethttp_client_config, nethttp_form, nethttp_observer,
+    nethttp_options, nethttp_request, nethttp_response,
+};
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -5,35 +5,10 @@ use std::path::PathBuf;
 use std::ptr;
 use std::time::Duration;
 
-use super::{bytes_arg, c_str_arg, guard, guard_result, null_argument};
+use super::types::{nethttp_options, options_free, options_into_c, options_mut};
+use super::{bytes_arg, c_str_arg, guard, guard_result};
 use crate::error::{nethttp_result, Error};
 use crate::options::Options;
-
-/// Options of a request: headers, body, method, TLS verification, timeouts
-/// (Prosody's `options` table).
-///
-/// Created by `nethttp_options_new()`, owned by the caller, freed with
-/// `nethttp_options_free()`. `nethttp_request()` copies what it needs, so one
-/// options object may serve many requests and may be changed or freed right
-/// after the call. Not synchronized: use one options object from one thread at
-/// a time.
-#[allow(non_camel_case_types)]
-pub struct nethttp_options {
-    _private: [u8; 0],
-}
-
-/// # Safety
-/// `options` must be NULL or a live options object from this library.
-pub(crate) unsafe fn options_ref<'a>(options: *const nethttp_options) -> Option<&'a Options> {
-    options.cast::<Options>().as_ref()
-}
-
-unsafe fn options_mut<'a>(options: *mut nethttp_options) -> Result<&'a mut Options, Error> {
-    options
-        .cast::<Options>()
-        .as_mut()
-        .ok_or_else(|| null_argument("options"))
-}
 
 /// Creates options with nothing set: a GET with the default headers,
 /// certificate verification on, a 30 s connect timeout and no total timeout.
@@ -42,7 +17,7 @@ unsafe fn options_mut<'a>(options: *mut nethttp_options) -> Result<&'a mut Optio
 #[no_mangle]
 pub extern "C" fn nethttp_options_new() -> *mut nethttp_options {
     guard(ptr::null_mut(), || {
-        Ok(Box::into_raw(Box::new(Options::new())).cast())
+        Ok(options_into_c(Options::new()))
     })
 }
 
@@ -51,9 +26,7 @@ pub extern "C" fn nethttp_options_new() -> *mut nethttp_options {
 #[no_mangle]
 pub unsafe extern "C" fn nethttp_options_free(options: *mut nethttp_options) {
     guard((), || {
-        if !options.is_null() {
-            drop(Box::from_raw(options.cast::<Options>()));
-        }
+        options_free(options);
         Ok(())
     })
 }
@@ -62,9 +35,9 @@ pub unsafe extern "C" fn nethttp_options_free(options: *mut nethttp_options) {
 /// a name again (in any case) replaces the earlier value. A header given here
 /// overrides nethttp's defaults (`User-Agent: nethttp/<version>`, and
 /// `Content-Type: application/x-www-form-urlencoded` when there is a body) and
-/// libcurl's (`Accept`, `Host`, `Content-Length`). An empty `value`
-/// sends the header with an empty value; a NULL `value` sends no such header
-/// at all, removing a default.
+/// libcurl's (`Accept`, `Host`, `Content-Length`). An empty `value` (or one
+/// of only spaces and tabs) sends the header with an empty value; only a NULL
+/// `value` sends no such header at all, removing a default.
 ///
 /// Both strings are copied. The name must be an HTTP token (letters, digits
 /// and ``!#$%&'*+-.^_`|~``) and the value must be UTF-8 without CR, LF (or NUL),
@@ -126,8 +99,9 @@ pub unsafe extern "C" fn nethttp_options_clear_body(
 }
 
 /// Forces the method, e.g. `"PUT"`, `"DELETE"` or `"HEAD"`; sent exactly as
-/// given (methods are case-sensitive). A `HEAD` request completes as soon as
-/// the headers arrive, without waiting for a body. NULL goes back to the
+/// given (methods are case-sensitive: `"head"` is sent as `head`, an
+/// unknown method). A `HEAD` request (upper case) completes as soon as the
+/// headers arrive, without waiting for a body. NULL goes back to the
 /// default (GET, or POST when there is a body). The string is copied; it must
 /// be an HTTP token, which excludes spaces, CR, LF and NUL.
 ///
@@ -167,8 +141,10 @@ pub unsafe extern "C" fn nethttp_options_set_insecure(
 }
 
 /// Limits the whole request (connect, send, wait, receive) to `timeout_ms`
-/// milliseconds; 0 (the default) means no limit. A request that runs out of
-/// time fails with `"timeout"`.
+/// milliseconds; 0 (the default) means no limit, and so does any value
+/// above 100 years (`UINT64_MAX` included). A request that runs out of time
+/// fails with `"timeout"`. Time spent waiting behind a client's connection
+/// limits counts.
 ///
 /// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
 #[no_mangle]
@@ -185,7 +161,7 @@ pub unsafe extern "C" fn nethttp_options_set_timeout_ms(
 
 /// Limits the time to connect (TCP and TLS handshakes) to `timeout_ms`
 /// milliseconds; 0 restores the default of 30 000 ms. There is always a
-/// finite connect timeout.
+/// finite connect timeout: values above 100 years are cut to 100 years.
 ///
 /// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
 #[no_mangle]
@@ -234,7 +210,8 @@ pub unsafe extern "C" fn nethttp_options_set_ca_file(
 /// with `"body-too-large"` (`NETHTTP_RESULT_BODY_TOO_LARGE`) as soon as the
 /// limit is passed (or at once when the server announces a larger
 /// Content-Length), so a hostile server cannot make nethttp buffer without
-/// end. 0 (the default) means no limit.
+/// end. 0 (the default) means no limit, and so does any value of 2^63 or
+/// more (`UINT64_MAX` included).
 ///
 /// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
 #[no_mangle]

@@ -3,29 +3,9 @@
 use std::ffi::{c_char, c_int, CStr};
 use std::ptr;
 
-use super::request::{handle_of, nethttp_request};
-use super::{c_str_arg, guard, guard_result, null_argument};
+use super::types::{nethttp_request, nethttp_response, request_handle, response_free, response_ref};
+use super::{c_str_arg, guard, guard_result};
 use crate::error::{nethttp_result, Error};
-use crate::response::Response;
-
-/// The outcome of a request: status, headers, body, or why it failed.
-///
-/// Owned by nethttp. A response is passed to the request's callback and is
-/// valid until the callback returns 0, or, if it returns non-zero, until
-/// `nethttp_destroy_request()` or `nethttp_shutdown()`. It never changes, so
-/// it may be read from several threads at once. Every string it returns is
-/// valid as long as the response is.
-#[allow(non_camel_case_types)]
-pub struct nethttp_response {
-    _private: [u8; 0],
-}
-
-unsafe fn response_ref<'a>(response: *const nethttp_response) -> Result<&'a Response, Error> {
-    response
-        .cast::<Response>()
-        .as_ref()
-        .ok_or_else(|| null_argument("response"))
-}
 
 /// The HTTP status code (e.g. 200, 404), or 0 if the request failed or
 /// `response` is NULL.
@@ -100,7 +80,8 @@ pub unsafe extern "C" fn nethttp_response_header(
     })
 }
 
-/// The number of response headers (0 for a failed request or NULL). When
+/// The number of response headers (0 for a failed request, which exposes no
+/// headers, not even those that arrived before it failed; 0 for NULL). When
 /// several responses came (a 100 Continue, or redirects), these are the last
 /// one's.
 #[no_mangle]
@@ -170,6 +151,69 @@ pub unsafe extern "C" fn nethttp_response_request(
     response: *const nethttp_response,
 ) -> *mut nethttp_request {
     guard(ptr::null_mut(), || {
-        Ok(handle_of(response_ref(response)?.request()))
+        Ok(request_handle(response_ref(response)?.request()))
+    })
+}
+
+/// The phases `nethttp_response_timing_us()` reports, in the order they end.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum nethttp_timing {
+    /// The host name was resolved (0 for a reused connection or an address).
+    Dns = 0,
+    /// The TCP connection (or the proxy's) was established.
+    Connect = 1,
+    /// The TLS handshake finished; -1 for plain http.
+    Tls = 2,
+    /// The first byte of the response arrived.
+    FirstByte = 3,
+    /// The request ended (success, failure or cancel).
+    Total = 4,
+}
+
+/// Microseconds from the start of the request to the end of a phase
+/// (`which`, a value of `enum nethttp_timing`), cumulative as libcurl's
+/// `*_TIME_T` infos: DNS <= CONNECT <= TLS <= FIRST_BYTE <= TOTAL for the
+/// phases that happened. -1 where the phase did not happen (TLS on plain
+/// http; everything after the point where a request failed or was
+/// cancelled), for an unknown `which`, and for NULL. On a reused connection
+/// DNS and CONNECT are 0. TOTAL is never -1 for a valid response.
+///
+/// `which` is an `int` so that any number is safe to pass.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_response_timing_us(
+    response: *const nethttp_response,
+    which: c_int,
+) -> i64 {
+    guard(-1, || {
+        let timings = response_ref(response)?.timings();
+        Ok(match which {
+            0 => timings.dns,
+            1 => timings.connect,
+            2 => timings.tls,
+            3 => timings.first_byte,
+            4 => timings.total,
+            _ => -1,
+        })
+    })
+}
+
+/// The method the request sent, e.g. `"GET"`, `"POST"`, `"HEAD"` or the one
+/// set with `nethttp_options_set_method()`; also for a failed or cancelled
+/// request. Valid as long as the response; NULL if `response` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_response_method(response: *const nethttp_response) -> *const c_char {
+    guard(ptr::null(), || Ok(response_ref(response)?.method().as_ptr()))
+}
+
+/// Frees a response returned by `nethttp_fetch()`, with its strings. NULL is
+/// allowed and does nothing. Only for `nethttp_fetch()`'s responses: those
+/// passed to callbacks and observers belong to nethttp.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_response_free(response: *mut nethttp_response) {
+    guard((), || {
+        response_free(response);
+        Ok(())
     })
 }
