@@ -296,11 +296,13 @@ impl Shared {
         url::check_url(url_text)?;
         let merged;
         let options = match options {
-            Some(options) if !options.is_untouched() => {
+            Some(options) if options.is_untouched() => &self.defaults,
+            Some(options) if self.defaults.is_untouched() => options,
+            Some(options) => {
                 merged = options.merged_over(&self.defaults);
                 &merged
             }
-            _ => &self.defaults,
+            None => &self.defaults,
         };
         let easy = transfer::prepare(url_text, options, &self.pool)?;
         let id = handles::next_id();

@@ -13,6 +13,7 @@
 //! transfer it calls the `Canceller` it was made with, and it counts itself
 //! in the `InFlight` group it was made with while it is pending.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -39,38 +40,40 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Counts the pending requests of a group (a client), so that its owner can
-/// wait until none is left.
+/// wait until none is left. Counting is a plain atomic; the mutex and
+/// condvar serve only a waiter.
 #[derive(Default)]
 pub(crate) struct InFlight {
-    count: Mutex<usize>,
+    count: AtomicUsize,
+    lock: Mutex<()>,
     changed: Condvar,
 }
 
 impl InFlight {
     fn add(&self) {
-        *lock(&self.count) += 1;
+        self.count.fetch_add(1, Ordering::SeqCst);
     }
 
     fn remove(&self) {
-        let mut count = lock(&self.count);
-        *count = count.saturating_sub(1);
-        if *count == 0 {
+        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // Taking the lock orders this after a waiter's check of `count`.
+            drop(lock(&self.lock));
             self.changed.notify_all();
         }
     }
 
     pub(crate) fn count(&self) -> usize {
-        *lock(&self.count)
+        self.count.load(Ordering::SeqCst)
     }
 
     /// Waits until no request is pending or `timeout` passed; true when none is.
     pub(crate) fn wait_empty(&self, timeout: Duration) -> bool {
-        let count = lock(&self.count);
-        let (count, _) = self
+        let guard = lock(&self.lock);
+        let (_guard, _) = self
             .changed
-            .wait_timeout_while(count, timeout, |c| *c > 0)
+            .wait_timeout_while(guard, timeout, |_| self.count() > 0)
             .unwrap_or_else(|p| p.into_inner());
-        *count == 0
+        self.count() == 0
     }
 }
 
@@ -277,7 +280,6 @@ impl Request {
 mod tests {
     use super::*;
     use crate::response::Response;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn response(id: u64) -> Box<Response> {
         Box::new(Response::for_tests(RequestId(id), 200, b"ok"))
