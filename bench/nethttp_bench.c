@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
@@ -63,7 +64,8 @@ enum {
     W_MEMORY = 1 << 4,
     W_SOAK = 1 << 5,
     W_ENCODING = 1 << 6,
-    W_ALL = (1 << 7) - 1
+    W_DISPATCH = 1 << 7,
+    W_ALL = (1 << 8) - 1
 };
 
 struct config {
@@ -542,6 +544,7 @@ struct nh_slot {
 struct nh_run {
     const struct job *job;
     const struct nethttp_options *options;
+    struct nethttp_client *client; /* NULL: the default client */
     bool chain; /* the callback makes the next request itself */
     atomic_long issued;
     atomic_long done;
@@ -590,7 +593,8 @@ static void nh_issue(struct nh_slot *slot)
             return;
         slot->idx = idx;
         slot->t_start = now_s();
-        if (nethttp_request(j->url, r->options, nh_callback, slot))
+        if (r->client ? nethttp_client_request(r->client, j->url, r->options, nh_callback, slot)
+                      : nethttp_request(j->url, r->options, nh_callback, slot))
             return;
         atomic_fetch_add(&r->failures, 1);
         report_failure("nethttp", nethttp_last_error());
@@ -679,6 +683,51 @@ static void nh_run_chained(const struct job *j, struct result *res)
     for (long i = 0; i < conc; i++)
         nh_issue(&slots[i]);
     nh_wait(&r);
+    res->cpu = cpu_s() - cpu0;
+    res->secs = r.t_end - t0;
+    res->first_done = r.t_first - t0;
+    res->failures = atomic_load(&r.failures);
+    free(slots);
+    nh_run_destroy(&r);
+    nethttp_options_free(o);
+}
+
+/* Dispatch mode: `conc` requests in flight on a client whose callbacks run
+ * on this thread, in its own poll() loop; each callback makes the next
+ * request, as in nh_run_chained. */
+static struct nethttp_client *dispatch_client; /* kept across rounds: warm connections */
+
+static void nh_run_dispatch(const struct job *j, struct result *res)
+{
+    struct nethttp_options *o = nh_options(j);
+    if (!dispatch_client) {
+        struct nethttp_client_config *config = nethttp_client_config_new();
+        if (!config || nethttp_client_config_set_dispatch(config, 1) != NETHTTP_RESULT_OK)
+            die("nethttp_client_config failed");
+        dispatch_client = nethttp_client_new(config);
+        nethttp_client_config_free(config);
+        if (!dispatch_client)
+            die("nethttp_client_new failed: %s", nethttp_last_error());
+    }
+    struct nethttp_client *client = dispatch_client;
+    struct nh_run r;
+    nh_run_init(&r, j, o, true);
+    r.client = client;
+    long conc = j->conc < j->n ? j->conc : j->n;
+    struct nh_slot *slots = xmalloc((size_t)conc * sizeof *slots);
+    for (long i = 0; i < conc; i++)
+        slots[i].run = &r;
+    struct pollfd pfd = {.fd = nethttp_client_fd(client), .events = POLLIN};
+    double cpu0 = cpu_s();
+    double t0 = now_s();
+    for (long i = 0; i < conc; i++)
+        nh_issue(&slots[i]);
+    while (atomic_load(&r.done) < j->n) {
+        if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+            die("poll: %s", strerror(errno));
+        if (nethttp_client_dispatch(client, 0) < 0)
+            die("nethttp_client_dispatch: %s", nethttp_last_error());
+    }
     res->cpu = cpu_s() - cpu0;
     res->secs = r.t_end - t0;
     res->first_done = r.t_first - t0;
@@ -784,7 +833,7 @@ static void record(struct side_stats *s, const struct job *j, const struct resul
         any_failure = true;
 }
 
-enum nh_mode { NH_CHAINED, NH_APP_THREAD };
+enum nh_mode { NH_CHAINED, NH_APP_THREAD, NH_DISPATCH };
 
 /* Runs one side once; returns the connections nginx accepted meanwhile. */
 static long run_side(bool nethttp, enum nh_mode mode, struct raw_client *raw,
@@ -794,6 +843,8 @@ static long run_side(bool nethttp, enum nh_mode mode, struct raw_client *raw,
     if (nethttp) {
         if (mode == NH_APP_THREAD)
             nh_run_app_thread(j, res);
+        else if (mode == NH_DISPATCH)
+            nh_run_dispatch(j, res);
         else
             nh_run_chained(j, res);
     } else {
@@ -934,6 +985,21 @@ static void bench_throughput(struct raw_client *raw)
     free(lat);
 }
 
+/* The raw side is the same hand-written loop: in dispatch mode the
+ * application's thread runs the callbacks, as it does in a raw loop. */
+static void bench_dispatch(struct raw_client *raw)
+{
+    struct side_stats nh, rw;
+    struct job j = {.url = cfg.small_url, .n = cfg.requests, .conc = 50, .expect_len = -1};
+    compare("GET c=50, dispatch mode", raw, &j, NH_DISPATCH, cfg.rounds, &nh, &rw);
+    char workload[80];
+    snprintf(workload, sizeof workload, "GET small, c=50, dispatch mode (N=%ld)", cfg.requests);
+    /* No target: each completion crosses from the engine thread to the
+     * application's, which a single-threaded raw loop never pays. */
+    throughput_rows(workload, &nh, &rw, 0);
+    failures_row(workload, nh.failures, rw.failures);
+}
+
 static void bench_app_thread(struct raw_client *raw)
 {
     double *lat = xmalloc((size_t)cfg.app_requests * sizeof *lat);
@@ -1034,7 +1100,9 @@ static int child_mem(bool nethttp, long n)
     printf("RESULT %ld %ld %ld %.3f %.3f\n", base, hwm, res.failures, res.secs, res.first_done);
     fflush(stdout);
     if (nethttp)
-        nethttp_shutdown();
+        if (dispatch_client)
+        nethttp_client_free(dispatch_client, 0);
+    nethttp_shutdown();
     raw_client_free(&raw);
     return res.failures || any_failure ? 1 : 0;
 }
@@ -1069,7 +1137,9 @@ static int child_soak(bool nethttp, long n, long conc)
     fflush(stdout);
     free(samples);
     if (nethttp)
-        nethttp_shutdown();
+        if (dispatch_client)
+        nethttp_client_free(dispatch_client, 0);
+    nethttp_shutdown();
     raw_client_free(&raw);
     return res.failures || any_failure ? 1 : 0;
 }
@@ -1421,7 +1491,7 @@ static void usage(void)
           "  --soak N              soak requests per side (1000000)  --soak-conc C (4)\n"
           "  --enc-size BYTES      (4 MiB)  --enc-big BYTES (256 MiB, 0 = skip)\n"
           "  --enc-rounds R        (5)\n"
-          "  --only LIST           throughput,latency,post,download,memory,soak,encoding\n"
+          "  --only LIST           throughput,latency,post,download,memory,soak,encoding,dispatch\n"
           "  --markdown FILE       write the table there too\n"
           "  --data FILE           write plot data (TSV) there\n"
           "  --sides nethttp|raw   run one side only (for profiling; no ratios then)\n",
@@ -1442,7 +1512,7 @@ static long arg_long(const char *s)
 static unsigned parse_workloads(const char *list)
 {
     static const char *names[] = {"throughput", "latency", "post",    "download",
-                                  "memory",     "soak",    "encoding"};
+                                  "memory",     "soak",    "encoding", "dispatch"};
     unsigned w = 0;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
@@ -1590,6 +1660,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "latency, requests submitted by the application thread\n");
         bench_app_thread(&raw);
     }
+    if (cfg.workloads & W_DISPATCH) {
+        fprintf(stderr, "dispatch mode\n");
+        bench_dispatch(&raw);
+    }
     if (cfg.workloads & W_POST) {
         fprintf(stderr, "post\n");
         bench_post(&raw);
@@ -1598,6 +1672,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "download\n");
         bench_download(&raw);
     }
+    if (dispatch_client)
+        nethttp_client_free(dispatch_client, 0);
     nethttp_shutdown();
     raw_client_free(&raw);
     if (status_easy)
