@@ -4,7 +4,9 @@
 #define NETHTTP_TEST_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +236,174 @@ static inline int capture_fetch(struct capture *c, const char *url, const struct
         return 0;
     }
     return capture_wait(c, 1, 20000) == 1;
+}
+
+/* ---- Clients ------------------------------------------------------------ */
+
+
+/* A client: dispatch mode when `dispatch`, connection limits `total` and
+ * `per_host` (0: none), default options `defaults` (NULL: none). Exits the
+ * test when the client cannot be made. */
+static inline struct nethttp_client *test_client_new(int dispatch, size_t total, size_t per_host,
+                                                     const struct nethttp_options *defaults) {
+    struct nethttp_client_config *config = nethttp_client_config_new();
+    struct nethttp_client *client;
+    if (config == NULL || nethttp_client_config_set_dispatch(config, dispatch) != NETHTTP_RESULT_OK ||
+        nethttp_client_config_set_max_connections(config, total, per_host) != NETHTTP_RESULT_OK ||
+        nethttp_client_config_set_defaults(config, defaults) != NETHTTP_RESULT_OK) {
+        fprintf(stderr, "cannot configure a client: %s\n", nethttp_last_error());
+        exit(2);
+    }
+    client = nethttp_client_new(config);
+    nethttp_client_config_free(config);
+    if (client == NULL) {
+        fprintf(stderr, "nethttp_client_new failed: %s\n", nethttp_last_error());
+        exit(2);
+    }
+    return client;
+}
+
+/* True when `fd` is readable within `timeout_ms` (0: right now). */
+static inline int test_readable(int fd, int timeout_ms) {
+    struct pollfd p;
+    int n;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    do {
+        n = poll(&p, 1, timeout_ms);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 && (p.revents & POLLIN) != 0;
+}
+
+/* Dispatch mode: polls the client's fd and dispatches until `*calls`
+ * reaches `target` or `timeout_ms` passed; returns `*calls`. `calls` is
+ * counted by callbacks, which run on this thread (inside dispatch). */
+static inline int test_dispatch_until(struct nethttp_client *client, const int *calls, int target,
+                                      long timeout_ms) {
+    double deadline = test_now_ms() + (double)timeout_ms;
+    int fd = nethttp_client_fd(client);
+    while (*calls < target) {
+        double left = deadline - test_now_ms();
+        if (left <= 0) {
+            break;
+        }
+        if (test_readable(fd, left > 100 ? 100 : (int)left + 1)) {
+            nethttp_client_dispatch(client, 0);
+        }
+    }
+    return *calls;
+}
+
+/* Dispatch mode: polls and dispatches for `ms` milliseconds; returns how
+ * many callbacks ran (to check that none came). */
+static inline int test_dispatch_for(struct nethttp_client *client, long ms) {
+    double deadline = test_now_ms() + (double)ms;
+    int fd = nethttp_client_fd(client), ran = 0;
+    for (;;) {
+        double left = deadline - test_now_ms();
+        int n;
+        if (left <= 0) {
+            break;
+        }
+        if (test_readable(fd, (int)left + 1)) {
+            n = nethttp_client_dispatch(client, 0);
+            ran += n > 0 ? n : 0;
+        }
+    }
+    return ran;
+}
+
+/* Makes a request on `client` with capture_callback and waits for it (at
+ * most 20 s): on the engine thread, or by dispatching on this thread. */
+static inline int capture_client_fetch(struct nethttp_client *client, struct capture *c, const char *url,
+                                       const struct nethttp_options *options) {
+    int before = c->calls;
+    struct nethttp_request *request = nethttp_client_request(client, url, options, capture_callback, c);
+    if (request == NULL) {
+        fprintf(stderr, "nethttp_client_request(%s) failed: %s\n", url, nethttp_last_error());
+        return 0;
+    }
+    if (nethttp_client_fd(client) >= 0) {
+        return test_dispatch_until(client, &c->calls, before + 1, 20000) == before + 1;
+    }
+    return capture_wait(c, before + 1, 20000) == before + 1;
+}
+
+/* A loopback port with nothing listening: listen, read the port, close. */
+static inline int test_closed_port(void) {
+    int port = 0;
+    int fd = test_loopback_listener(1, &port);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+/* A listener whose accept queue is full: the kernel drops further SYNs, so a
+ * connect to it hangs, on loopback, until the connect timeout. `fillers`
+ * (nfillers sockets) fill the queue; close them and the listener after. */
+static inline int test_full_listener(int *port, int *fillers, int nfillers) {
+    struct sockaddr_in addr;
+    int fd = test_loopback_listener(0, port), i;
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons((unsigned short)*port);
+    for (i = 0; i < nfillers; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
+        fcntl(fillers[i], F_SETFL, O_NONBLOCK);
+        connect(fillers[i], (struct sockaddr *)&addr, sizeof addr);
+    }
+    test_sleep_ms(100);
+    return fd;
+}
+
+/* A hand-driven server on `listener`: accepts one connection (waiting up to
+ * `timeout_ms`) and reads its request head; returns the connection, or -1. */
+static inline int test_accept_request(int listener, int timeout_ms) {
+    char buf[4096];
+    size_t got = 0;
+    int conn;
+    if (!test_readable(listener, timeout_ms) || (conn = accept(listener, NULL, NULL)) < 0) {
+        return -1;
+    }
+    while (got < sizeof buf - 1) {
+        ssize_t n;
+        if (!test_readable(conn, timeout_ms)) {
+            break;
+        }
+        n = read(conn, buf + got, sizeof buf - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n") != NULL) {
+            return conn;
+        }
+    }
+    close(conn);
+    return -1;
+}
+
+/* Writes all of `text` to `fd`; true on success. */
+static inline int test_write_all(int fd, const char *text) {
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return 0;
+        }
+        done += (size_t)n;
+    }
+    return 1;
 }
 
 #endif

@@ -30,6 +30,14 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /close-no-response         close without answering
   /header?name=N&value=V     extra header "N: V" plus two "X-Multi" lines
   /stats                     "requests R connections C"
+  /trickle?bytes=N&ms=M      Content-Length N (default 100), the first byte
+                             at once, then one byte every M ms (default 100):
+                             a body that is still arriving
+  /track?tag=T&ms=M          counts the requests with tag T being served at
+                             once, sleeps M ms, then answers "conn ID peak P":
+                             ID as for /conn, P the most requests with tag T
+                             served at once so far (so the largest P over a
+                             batch of requests is the batch's concurrency)
   anything else              404 "not found"
 A malformed argument (e.g. /status/abc) gets 400 "bad argument: ...".
 
@@ -106,6 +114,30 @@ class Stats:
 
 
 STATS = Stats()
+
+
+class Gauges:
+    """Requests served at once per /track tag, and the most seen."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._active = {}
+        self._peak = {}
+
+    def enter(self, tag):
+        with self._lock:
+            active = self._active.get(tag, 0) + 1
+            self._active[tag] = active
+            self._peak[tag] = max(self._peak.get(tag, 0), active)
+
+    def leave(self, tag):
+        """Leave; returns the tag's peak so far."""
+        with self._lock:
+            self._active[tag] -= 1
+            return self._peak[tag]
+
+
+GAUGES = Gauges()
 
 # The pattern repeats every 256 bytes, so one block (a multiple of 256) plus
 # one extra period serves any slice of up to BLOCK bytes at any offset.
@@ -496,6 +528,32 @@ def h_header(c, req, _arg):
     c.respond(200, b"ok", headers=headers)
 
 
+def h_trickle(c, req, _arg):
+    n = parse_int(req.arg("bytes", "100"), 1, 1000000, "bytes")
+    ms = parse_int(req.arg("ms", "100"), 0, MAX_DELAY_MS, "ms")
+    body = pattern(0, n)
+    c.send_head(200, [("Content-Type", OCTET), ("Content-Length", str(n))],
+                body[:1])
+    if c.is_head:
+        return
+    # A client that leaves meanwhile makes a send fail: the connection ends.
+    for i in range(1, n):
+        time.sleep(ms / 1000.0)
+        c.sock.sendall(body[i:i + 1])
+
+
+def h_track(c, req, _arg):
+    tag = req.arg("tag", "")
+    ms = parse_int(req.arg("ms", "0"), 0, MAX_DELAY_MS, "ms")
+    GAUGES.enter(tag)
+    try:
+        if ms:
+            time.sleep(ms / 1000.0)
+    finally:
+        peak = GAUGES.leave(tag)
+    c.respond(200, b"conn %d peak %d" % (c.conn_id, peak))
+
+
 def h_stats(c, req, _arg):
     c.respond(200, b"requests %d connections %d" % STATS.snapshot())
 
@@ -513,6 +571,8 @@ EXACT_ROUTES = {
     "/close-no-response": h_close_no_response,
     "/header": h_header,
     "/stats": h_stats,
+    "/trickle": h_trickle,
+    "/track": h_track,
 }
 
 PREFIX_ROUTES = [
