@@ -290,12 +290,21 @@ pub(crate) fn finish(
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
     let collector = std::mem::take(easy.get_mut());
-    let result = match result {
-        Err(_) if collector.body_too_large => {
-            Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED))
-        }
-        Err(_) if collector.out_of_memory => Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
-        other => other,
+    let progress = failure::Progress {
+        status_line: status != 0,
+        body_started: !collector.body.is_empty(),
+    };
+    // Our own callbacks' refusals are mapped here, not by libcurl's code.
+    let (result, own_code) = match result {
+        Err(_) if collector.body_too_large => (
+            Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED)),
+            Some(nethttp_result::BodyTooLarge),
+        ),
+        Err(_) if collector.out_of_memory => (
+            Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
+            Some(nethttp_result::OutOfMemory),
+        ),
+        other => (other, None),
     };
     let headers = collector.headers;
     pool::give_back(easy, collector.options_version);
@@ -304,7 +313,7 @@ pub(crate) fn finish(
         Err(error) => Response::failed(
             id,
             Failure {
-                code: failure::classify(&error),
+                code: own_code.unwrap_or_else(|| failure::classify(&error, progress)),
                 detail: c_string_lossy(failure::detail(&error).into_bytes()),
             },
             headers,
