@@ -107,8 +107,8 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
             HeadersTooLarge
         }
         CURLE_OUT_OF_MEMORY => OutOfMemory,
-        // libcurl 8's code for a buffer at its limit: the header line buffer
-        // while the head of the response is read.
+        // libcurl 8's code for a buffer at its limit: the header line buffer,
+        // or the count of headers, while the head of the response is read.
         CURLE_TOO_LARGE if !progress.body_started => HeadersTooLarge,
         CURLE_TOO_LARGE => RequestFailed,
         CURLE_FILESIZE_EXCEEDED => BodyTooLarge,
@@ -348,7 +348,9 @@ mod tests {
         assert_eq!(classify(&oom_text, IN_HEADERS), HeadersTooLarge);
         assert_eq!(classify(&oom, IN_BODY), OutOfMemory);
         assert_eq!(classify(&oom, NOTHING), OutOfMemory);
-        // libcurl 8: too large.
+        // libcurl 8: too large, for a line or for the number of headers.
+        let too_many = with_detail(CURLE_TOO_LARGE, "Too many response headers, 5000 is max");
+        assert_eq!(classify(&too_many, IN_HEADERS), HeadersTooLarge);
         let too_large = curl::Error::new(CURLE_TOO_LARGE);
         assert_eq!(classify(&too_large, NOTHING), HeadersTooLarge);
         assert_eq!(classify(&too_large, IN_HEADERS), HeadersTooLarge);
