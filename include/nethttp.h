@@ -254,7 +254,8 @@ enum nethttp_result nethttp_last_error_code(void);
 /**
  * A human-readable explanation of the last error on the calling thread, e.g.
  * `URL scheme "ftp" is not supported: only http and https are`. Never NULL
- * (an empty string when no error was recorded).
+ * (an empty string when no error was recorded). A URL it quotes has its
+ * password replaced by `***` (`http://user:***@host/`).
  *
  * The string belongs to nethttp and stays valid until the next failing
  * nethttp call on the same thread; copy it to keep it.
@@ -625,7 +626,8 @@ enum nethttp_result nethttp_response_error_code(const struct nethttp_response *r
 /**
  * libcurl's detailed message for a failed request, e.g.
  * `"Couldn't connect to server: Failed to connect to 127.0.0.1 port 9: ..."`;
- * for diagnostics only, the wording may change. The empty string if a
+ * for diagnostics only, the wording may change. Passwords of URLs it quotes
+ * (the request's or a proxy's) are replaced by `***`. The empty string if a
  * response arrived; NULL if `response` is NULL.
  */
 const char *nethttp_response_error_detail(const struct nethttp_response *response);
@@ -666,6 +668,11 @@ const char *nethttp_response_body(const struct nethttp_response *response, size_
 /**
  * The URL the response came from (libcurl's effective URL). Never NULL for a
  * valid response; NULL if `response` is NULL.
+ *
+ * A password in the URL is never shown: `http://user:secret@host/` comes
+ * back as `http://user:***@host/` (the user name is kept; a URL without a
+ * password is unchanged). The same redaction applies to
+ * `nethttp_response_error_detail()` and `nethttp_last_error()`.
  */
 const char *nethttp_response_url(const struct nethttp_response *response);
 

@@ -282,11 +282,13 @@ pub(crate) fn finish(
     result: Result<(), curl::Error>,
     id: RequestId,
 ) -> Box<Response> {
+    // libcurl keeps user:password in the effective URL and may quote URLs
+    // (a proxy's too) in its error text: neither may show a password.
     let url = easy
         .effective_url_bytes()
         .ok()
         .flatten()
-        .map(|u| c_string_lossy(u.to_vec()))
+        .map(|u| c_string_lossy(crate::url::redact_url(u).into_owned()))
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
     let collector = std::mem::take(easy.get_mut());
@@ -314,7 +316,9 @@ pub(crate) fn finish(
             id,
             Failure {
                 code: own_code.unwrap_or_else(|| failure::classify(&error, progress)),
-                detail: c_string_lossy(failure::detail(&error).into_bytes()),
+                detail: c_string_lossy(
+                    crate::url::redact_text(&failure::detail(&error)).into_owned().into_bytes(),
+                ),
             },
             headers,
             url,

@@ -192,7 +192,8 @@ pub extern "C" fn nethttp_last_error_code() -> nethttp_result {
 
 /// A human-readable explanation of the last error on the calling thread, e.g.
 /// `URL scheme "ftp" is not supported: only http and https are`. Never NULL
-/// (an empty string when no error was recorded).
+/// (an empty string when no error was recorded). A URL it quotes has its
+/// password replaced by `***` (`http://user:***@host/`).
 ///
 /// The string belongs to nethttp and stays valid until the next failing
 /// nethttp call on the same thread; copy it to keep it.
