@@ -14,6 +14,7 @@ pub mod form;
 pub mod headers;
 mod id_map;
 pub mod options;
+mod panic_quiet;
 mod pool;
 pub mod request;
 pub mod response;

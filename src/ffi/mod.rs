@@ -28,8 +28,13 @@ use crate::error::{self, nethttp_result, Error};
 
 /// Runs an exported function's body: an `Err` is recorded as this thread's
 /// last error and a panic becomes `NETHTTP_RESULT_INTERNAL`; either way
-/// `fallback` is returned instead of unwinding into C.
-pub(crate) fn guard<T>(fallback: T, body: impl FnOnce() -> Result<T, Error>) -> T {
+/// `fallback` is returned instead of unwinding into C. A panic prints
+/// nothing (see `panic_quiet`).
+///
+/// Public only for nethttp's own tests (`tests/quiet_panics.rs`).
+#[doc(hidden)]
+pub fn guard<T>(fallback: T, body: impl FnOnce() -> Result<T, Error>) -> T {
+    let _quiet = crate::panic_quiet::enter_nethttp_code();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
         Ok(Err(error)) => {
