@@ -116,7 +116,8 @@ enum nethttp_result {
    */
   NETHTTP_RESULT_TLS_FAILED = 105,
   /**
-   * The server sent something that is not valid HTTP.
+   * The server sent something that is not valid HTTP: a status line that
+   * is not one, an invalid chunk size, a NUL byte in a header.
    */
   NETHTTP_RESULT_PROTOCOL_ERROR = 106,
   /**
@@ -131,7 +132,8 @@ enum nethttp_result {
   NETHTTP_RESULT_CANCELLED = 108,
   /**
    * The response's header block (or one header line) was larger than
-   * libcurl accepts (see the README's limits).
+   * libcurl accepts: over 300 KiB in all, a line over 100 KiB, or (libcurl
+   * 8) over 5,000 headers.
    */
   NETHTTP_RESULT_HEADERS_TOO_LARGE = 109,
   /**

@@ -56,7 +56,8 @@ pub enum nethttp_result {
     ConnectionClosed = 104,
     /// The TLS handshake failed for a reason other than verification.
     TlsFailed = 105,
-    /// The server sent something that is not valid HTTP.
+    /// The server sent something that is not valid HTTP: a status line that
+    /// is not one, an invalid chunk size, a NUL byte in a header.
     ProtocolError = 106,
     /// The response body was larger than the limit set with
     /// `nethttp_options_set_max_body()`.
@@ -65,7 +66,8 @@ pub enum nethttp_result {
     /// `nethttp_client_free()` when its grace period ran out.
     Cancelled = 108,
     /// The response's header block (or one header line) was larger than
-    /// libcurl accepts (see the README's limits).
+    /// libcurl accepts: over 300 KiB in all, a line over 100 KiB, or (libcurl
+    /// 8) over 5,000 headers.
     HeadersTooLarge = 109,
     /// The request failed for another reason; the detail message says which.
     RequestFailed = 199,
