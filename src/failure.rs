@@ -66,7 +66,10 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
         // No byte of a response; fewer body bytes than announced; a stream
         // reset by an HTTP/2 server; a body that could not be sent again on
         // a fresh connection.
-        CURLE_GOT_NOTHING | CURLE_PARTIAL_FILE | CURLE_HTTP2_STREAM | CURLE_SEND_ERROR
+        CURLE_GOT_NOTHING
+        | CURLE_PARTIAL_FILE
+        | CURLE_HTTP2_STREAM
+        | CURLE_SEND_ERROR
         | CURLE_SEND_FAIL_REWIND => ConnectionClosed,
         // libcurl also reports malformed data it read as a receive error, on
         // a connection that is still open; only a failed read is a close.
@@ -103,9 +106,7 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
         // An over-long header line: libcurl 7 says out of memory (its
         // header line buffer hit its limit) once the status line is in and
         // before the body. Our own allocation failures never get here.
-        CURLE_OUT_OF_MEMORY if progress.status_line && !progress.body_started => {
-            HeadersTooLarge
-        }
+        CURLE_OUT_OF_MEMORY if progress.status_line && !progress.body_started => HeadersTooLarge,
         CURLE_OUT_OF_MEMORY => OutOfMemory,
         // libcurl 8's code for a buffer at its limit: the header line buffer,
         // or the count of headers, while the head of the response is read.
@@ -286,7 +287,11 @@ mod tests {
         for (code, expected) in cases {
             let error = curl::Error::new(code);
             for progress in [NOTHING, IN_HEADERS, IN_BODY] {
-                assert_eq!(classify(&error, progress), expected, "code {code} {progress:?}");
+                assert_eq!(
+                    classify(&error, progress),
+                    expected,
+                    "code {code} {progress:?}"
+                );
             }
         }
     }
@@ -310,21 +315,33 @@ mod tests {
 
     #[test]
     fn a_garbage_status_line_is_a_protocol_error() {
-        let error = with_detail(CURLE_UNSUPPORTED_PROTOCOL, "Received HTTP/0.9 when not allowed");
+        let error = with_detail(
+            CURLE_UNSUPPORTED_PROTOCOL,
+            "Received HTTP/0.9 when not allowed",
+        );
         assert_eq!(classify(&error, NOTHING), ProtocolError);
         let reused = with_detail(CURLE_WEIRD_SERVER_REPLY, "Invalid status line");
         assert_eq!(classify(&reused, NOTHING), ProtocolError);
-        let other = with_detail(CURLE_UNSUPPORTED_PROTOCOL, "Unsupported proxy scheme for 'x'");
+        let other = with_detail(
+            CURLE_UNSUPPORTED_PROTOCOL,
+            "Unsupported proxy scheme for 'x'",
+        );
         assert_eq!(classify(&other, NOTHING), RequestFailed);
     }
 
     #[test]
     fn receive_errors_are_told_apart_by_their_text() {
         let cases = [
-            ("Illegal or missing hexadecimal sequence in chunked-encoding", ProtocolError),
+            (
+                "Illegal or missing hexadecimal sequence in chunked-encoding",
+                ProtocolError,
+            ),
             ("chunk hex-length char not a hex digit: 0x7a", ProtocolError),
             ("invalid chunk size: 'zz'", ProtocolError),
-            ("Too large response headers: 307300 > 307200", HeadersTooLarge),
+            (
+                "Too large response headers: 307300 > 307200",
+                HeadersTooLarge,
+            ),
             ("Recv failure: Connection reset by peer", ConnectionClosed),
             ("", ConnectionClosed),
             ("CONNECT tunnel failed, response 403", ConnectionRefused),

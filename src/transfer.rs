@@ -317,7 +317,9 @@ pub(crate) fn finish(
             Failure {
                 code: own_code.unwrap_or_else(|| failure::classify(&error, progress)),
                 detail: c_string_lossy(
-                    crate::url::redact_text(&failure::detail(&error)).into_owned().into_bytes(),
+                    crate::url::redact_text(&failure::detail(&error))
+                        .into_owned()
+                        .into_bytes(),
                 ),
             },
             headers,

@@ -15,7 +15,10 @@ use std::borrow::Cow;
 use crate::error::{nethttp_result, Error};
 
 fn invalid(message: impl Into<String>) -> Error {
-    Error::new(nethttp_result::InvalidUrl, redact_text(&message.into()).into_owned())
+    Error::new(
+        nethttp_result::InvalidUrl,
+        redact_text(&message.into()).into_owned(),
+    )
 }
 
 /// What replaces a password.
@@ -224,7 +227,10 @@ mod tests {
     fn passwords_are_redacted_from_urls() {
         let cases: [(&str, &str); 9] = [
             ("http://user:secret@host/p", "http://user:***@host/p"),
-            ("https://u:s@[::1]:8080/?a=b", "https://u:***@[::1]:8080/?a=b"),
+            (
+                "https://u:s@[::1]:8080/?a=b",
+                "https://u:***@[::1]:8080/?a=b",
+            ),
             ("http://user@host/", "http://user@host/"),
             ("http://user:@host/", "http://user:@host/"),
             ("http://host/a:b@c", "http://host/a:b@c"),
@@ -259,8 +265,14 @@ mod tests {
                 "URL \"http://user:secret@\" has no host",
                 "URL \"http://user:***@\" has no host",
             ),
-            ("see http://a:b@h/ and http://c:d@i/", "see http://a:***@h/ and http://c:***@i/"),
-            ("connect to 127.0.0.1 port 80 failed", "connect to 127.0.0.1 port 80 failed"),
+            (
+                "see http://a:b@h/ and http://c:d@i/",
+                "see http://a:***@h/ and http://c:***@i/",
+            ),
+            (
+                "connect to 127.0.0.1 port 80 failed",
+                "connect to 127.0.0.1 port 80 failed",
+            ),
             ("mail user@example.org", "mail user@example.org"),
             ("unclosed 'http://u:pw@h", "unclosed 'http://u:***@h"),
             ("", ""),
@@ -284,7 +296,11 @@ mod tests {
             "htt\"p://user:secret@/",
         ] {
             let error = check_url(url).unwrap_err();
-            assert!(!error.message.contains("secret"), "{url}: {}", error.message);
+            assert!(
+                !error.message.contains("secret"),
+                "{url}: {}",
+                error.message
+            );
         }
         let error = check_url("http://user:secret@/").unwrap_err();
         assert!(error.message.contains("user:***@"), "{}", error.message);

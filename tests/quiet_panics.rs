@@ -60,7 +60,11 @@ fn stderr_of(output: &Output) -> String {
 #[test]
 fn a_panic_caught_by_guard_prints_nothing() {
     let output = run_child("guard");
-    assert!(output.status.success(), "child failed: {}", stderr_of(&output));
+    assert!(
+        output.status.success(),
+        "child failed: {}",
+        stderr_of(&output)
+    );
     assert_eq!(stderr_of(&output), "", "stderr must stay empty");
 }
 
@@ -68,11 +72,19 @@ fn a_panic_caught_by_guard_prints_nothing() {
 fn panics_outside_nethttp_reach_the_previous_hook() {
     // The control: without nethttp the default hook prints the panic...
     let output = run_child("host-only");
-    assert!(output.status.success(), "child failed: {}", stderr_of(&output));
+    assert!(
+        output.status.success(),
+        "child failed: {}",
+        stderr_of(&output)
+    );
     assert!(stderr_of(&output).contains("host-panic-marker"));
     // ...and it still does once nethttp's hook is installed.
     let output = run_child("guard-then-host");
-    assert!(output.status.success(), "child failed: {}", stderr_of(&output));
+    assert!(
+        output.status.success(),
+        "child failed: {}",
+        stderr_of(&output)
+    );
     let stderr = stderr_of(&output);
     assert!(stderr.contains("host-panic-marker"), "{stderr}");
     assert!(!stderr.contains("nethttp-internal-panic"), "{stderr}");
