@@ -132,7 +132,8 @@ enum nethttp_result {
    */
   NETHTTP_RESULT_TLS_FAILED = 105,
   /**
-   * The server sent something that is not valid HTTP.
+   * The server sent something that is not valid HTTP: a status line that
+   * is not one, an invalid chunk size, a NUL byte in a header.
    */
   NETHTTP_RESULT_PROTOCOL_ERROR = 106,
   /**
@@ -147,7 +148,8 @@ enum nethttp_result {
   NETHTTP_RESULT_CANCELLED = 108,
   /**
    * The response's header block (or one header line) was larger than
-   * libcurl accepts (see the README's limits).
+   * libcurl accepts: over 300 KiB in all, a line over 100 KiB, or (libcurl
+   * 8) over 5,000 headers.
    */
   NETHTTP_RESULT_HEADERS_TOO_LARGE = 109,
   /**
@@ -386,7 +388,8 @@ enum nethttp_result nethttp_last_error_code(void);
 /**
  * A human-readable explanation of the last error on the calling thread, e.g.
  * `URL scheme "ftp" is not supported: only http and https are`. Never NULL
- * (an empty string when no error was recorded).
+ * (an empty string when no error was recorded). A URL it quotes has its
+ * password replaced by `***` (`http://user:***@host/`).
  *
  * The string belongs to nethttp and stays valid until the next failing
  * nethttp call on the same thread; copy it to keep it.
@@ -434,7 +437,7 @@ enum nethttp_result nethttp_client_config_set_defaults(struct nethttp_client_con
 /**
  * Limits the connections the client has open at once: `total` over all
  * hosts, `per_host` to one host (host and port); 0 means no limit (the
- * default for both). Requests over a limit wait in a queue, in order, until
+ * default for both). Requests over a limit wait in a queue until
  * a connection is free; they are not failed. Time spent waiting counts
  * towards a request's total timeout. Idle connections kept for reuse count
  * towards neither limit.
@@ -726,7 +729,8 @@ enum nethttp_result nethttp_response_error_code(const struct nethttp_response *r
 /**
  * libcurl's detailed message for a failed request, e.g.
  * `"Couldn't connect to server: Failed to connect to 127.0.0.1 port 9: ..."`;
- * for diagnostics only, the wording may change. The empty string if a
+ * for diagnostics only, the wording may change. Passwords of URLs it quotes
+ * (the request's or a proxy's) are replaced by `***`. The empty string if a
  * response arrived; NULL if `response` is NULL.
  */
 const char *nethttp_response_error_detail(const struct nethttp_response *response);
@@ -768,6 +772,11 @@ const char *nethttp_response_body(const struct nethttp_response *response, size_
 /**
  * The URL the response came from (libcurl's effective URL). Never NULL for a
  * valid response; NULL if `response` is NULL.
+ *
+ * A password in the URL is never shown: `http://user:secret@host/` comes
+ * back as `http://user:***@host/` (the user name is kept; a URL without a
+ * password is unchanged). The same redaction applies to
+ * `nethttp_response_error_detail()` and `nethttp_last_error()`.
  */
 const char *nethttp_response_url(const struct nethttp_response *response);
 

@@ -13,7 +13,7 @@
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -107,10 +107,16 @@ struct Shared {
     generation: u64,
 }
 
-/// A client. Dropping it without `close` leaks its engine thread on purpose
-/// (the C layer always closes).
+/// A client. Dropping it closes it without a grace period (see `close`).
 pub struct Client {
     shared: Arc<Shared>,
+    closed: AtomicBool,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close(Duration::ZERO);
+    }
 }
 
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
@@ -204,6 +210,7 @@ impl Client {
                 canceller,
                 generation: FORK_GENERATION.load(Ordering::Relaxed),
             }),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -269,9 +276,13 @@ impl Client {
     /// Stops the client: waits up to `grace` for requests in flight, then
     /// cancels the rest; every request gets its one callback (in dispatch
     /// mode on this thread) before the engine stops. Kept responses are
-    /// freed. Call `check_close` first.
-    pub fn close(self, grace: Duration) {
-        self.shared.close(grace);
+    /// freed. The client stays a valid object meanwhile (callbacks may still
+    /// name it; their requests are refused) and afterwards. Call
+    /// `check_close` first; a second call does nothing.
+    pub fn close(&self, grace: Duration) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            self.shared.close(grace);
+        }
     }
 }
 
@@ -374,8 +385,13 @@ impl Shared {
         if observe {
             self.observe(&response);
         }
-        // A panic in a Rust callback must not stop the engine: it counts as "do not keep".
-        let keep = catch_unwind(AssertUnwindSafe(|| callback(&response))).unwrap_or(false);
+        // A panic in a Rust callback must not stop the engine: it counts as
+        // "do not keep". It is the host's code: the host's panic hook sees it.
+        let keep = catch_unwind(AssertUnwindSafe(|| {
+            let _host = crate::panic_quiet::leave_nethttp_code();
+            callback(&response)
+        }))
+        .unwrap_or(false);
         drop(running);
         if request.end_callback(keep, response) == Ended::Over {
             handles::remove(request.id);
@@ -384,7 +400,10 @@ impl Shared {
 
     fn observe(&self, response: &Response) {
         if let Some(observer) = &self.observer {
-            let _ = catch_unwind(AssertUnwindSafe(|| observer(response)));
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                let _host = crate::panic_quiet::leave_nethttp_code();
+                observer(response)
+            }));
         }
     }
 
@@ -524,7 +543,7 @@ fn default_shared() -> Result<Arc<Shared>, Error> {
             return Ok(Arc::clone(&client.shared));
         }
         if let Some(stale) = slot.take() {
-            stale.shared.close(Duration::ZERO); // abandons: see `close`
+            drop(stale); // closing abandons a parent's engine: see `Shared::close`
         }
     }
     let client = Client::build(&ClientConfig::default(), true)?;
@@ -571,7 +590,10 @@ pub fn shutdown() -> Result<(), Error> {
     let Some(client) = slot.take() else {
         return Ok(());
     };
-    let shared = client.shared;
+    // This shutdown drops callbacks instead of delivering them: not `close`.
+    client.closed.store(true, Ordering::SeqCst);
+    let shared = Arc::clone(&client.shared);
+    drop(client);
     if shared.check_process().is_err() {
         shared.close(Duration::ZERO); // abandons the parent's engine
         return Ok(());

@@ -108,6 +108,8 @@ impl<H: Handler + Send + 'static> EngineHandle<H> {
             .name(thread_name)
             .stack_size(stack_size)
             .spawn(move || {
+                // A panic caught on this thread is ours: it must not print.
+                let _quiet = crate::panic_quiet::enter_nethttp_code();
                 if let Some(start) = on_thread_start {
                     start();
                 }

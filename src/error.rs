@@ -56,7 +56,8 @@ pub enum nethttp_result {
     ConnectionClosed = 104,
     /// The TLS handshake failed for a reason other than verification.
     TlsFailed = 105,
-    /// The server sent something that is not valid HTTP.
+    /// The server sent something that is not valid HTTP: a status line that
+    /// is not one, an invalid chunk size, a NUL byte in a header.
     ProtocolError = 106,
     /// The response body was larger than the limit set with
     /// `nethttp_options_set_max_body()`.
@@ -65,7 +66,8 @@ pub enum nethttp_result {
     /// `nethttp_client_free()` when its grace period ran out.
     Cancelled = 108,
     /// The response's header block (or one header line) was larger than
-    /// libcurl accepts (see the README's limits).
+    /// libcurl accepts: over 300 KiB in all, a line over 100 KiB, or (libcurl
+    /// 8) over 5,000 headers.
     HeadersTooLarge = 109,
     /// The request failed for another reason; the detail message says which.
     RequestFailed = 199,
@@ -182,9 +184,12 @@ thread_local! {
     });
 }
 
-/// Records `error` as this thread's last error and returns its code.
+/// Records `error` as this thread's last error and returns its code. The
+/// message is stored with the password of any `user:password@` in it
+/// replaced by `***` (see `url::redact_text`), whoever wrote it.
 pub fn set_last_error(error: &Error) -> nethttp_result {
-    let message = CString::new(error.message.replace('\0', " ")).unwrap_or_default();
+    let message = crate::url::redact_text(&error.message).replace('\0', " ");
+    let message = CString::new(message).unwrap_or_default();
     // try_with: a call made while the thread's locals are being destroyed must not panic.
     let _ = LAST_ERROR.try_with(|slot| {
         *slot.borrow_mut() = LastError {
@@ -213,6 +218,16 @@ pub fn last_error_message() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_errors_never_show_a_password() {
+        set_last_error(&Error::new(
+            nethttp_result::InvalidUrl,
+            "bad 'http://user:secret@host'",
+        ));
+        let message = unsafe { CStr::from_ptr(last_error_message()) };
+        assert_eq!(message.to_str(), Ok("bad 'http://user:***@host'"));
+    }
 
     #[test]
     fn codes_map_back_and_names_are_unique() {

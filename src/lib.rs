@@ -20,6 +20,7 @@ mod handles;
 pub mod headers;
 mod id_map;
 pub mod options;
+mod panic_quiet;
 mod pool;
 pub mod request;
 pub mod response;

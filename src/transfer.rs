@@ -385,22 +385,18 @@ pub(crate) fn finish(
         };
         return Box::new(Response::failed(id, failure, CString::default()));
     };
+    // libcurl keeps user:password in the effective URL and may quote URLs
+    // (a proxy's too) in its error text: neither may show a password.
     let url = easy
         .effective_url_bytes()
         .ok()
         .flatten()
-        .map(|u| c_string_lossy(u.to_vec()))
+        .map(|u| c_string_lossy(crate::url::redact_url(u).into_owned()))
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
     let timings = timings(&easy, status != 0);
     let collector = std::mem::take(easy.get_mut());
     let result = match outcome {
-        Outcome::Completed(Err(_)) if collector.body_too_large => {
-            Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED))
-        }
-        Outcome::Completed(Err(_)) if collector.out_of_memory => {
-            Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY))
-        }
         Outcome::Completed(result) => result,
         Outcome::Cancelled | Outcome::Stopped => {
             pool.give_back(easy, collector.options_version);
@@ -425,14 +421,34 @@ pub(crate) fn finish(
             return Box::new(Response::failed(id, failure, url).with_method(collector.method));
         }
     };
+    let progress = failure::Progress {
+        status_line: status != 0,
+        body_started: !collector.body.is_empty(),
+    };
+    // Our own callbacks' refusals are mapped here, not by libcurl's code.
+    let (result, own_code) = match result {
+        Err(_) if collector.body_too_large => (
+            Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED)),
+            Some(nethttp_result::BodyTooLarge),
+        ),
+        Err(_) if collector.out_of_memory => (
+            Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
+            Some(nethttp_result::OutOfMemory),
+        ),
+        other => (other, None),
+    };
     pool.give_back(easy, collector.options_version);
     let response = match result {
         Ok(()) => Response::success(id, status as i32, collector.headers, collector.body, url),
         Err(error) => Response::failed(
             id,
             Failure {
-                code: failure::classify(&error),
-                detail: c_string_lossy(failure::detail(&error).into_bytes()),
+                code: own_code.unwrap_or_else(|| failure::classify(&error, progress)),
+                detail: c_string_lossy(
+                    crate::url::redact_text(&failure::detail(&error))
+                        .into_owned()
+                        .into_bytes(),
+                ),
             },
             url,
         ),

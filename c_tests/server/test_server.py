@@ -13,9 +13,15 @@ Python standard library only.  Usage:
 Common options: --max-lifetime SECONDS (default 1800; the server exits by
 itself after that, 0 = no limit) and --verbose (log every request).
 
-The port file holds one line "HTTP_PORT HTTPS_PORT\\n".  Both listeners bind
-127.0.0.1 on ephemeral ports (and ::1 on the same ports when possible).  The
-pid file defaults to F + ".pid".
+The port file holds one line
+"HTTP_PORT HTTPS_PORT EXPIRED_PORT WRONGHOST_PORT\\n"; read the fields you
+need from the left (more may be appended, never reordered).  HTTP_PORT and
+HTTPS_PORT bind 127.0.0.1 on ephemeral ports (and ::1 on the same ports when
+possible); the two extra HTTPS listeners (127.0.0.1 only) serve the same
+endpoints with a certificate that fails verification against cert.pem:
+EXPIRED_PORT with expired.pem (expired in 2001), WRONGHOST_PORT with
+wronghost.pem (valid, but only for DNS:wrong-host.example).  The pid file
+defaults to F + ".pid".
 
 Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /echo, /echo/...           request line, header lines and body, verbatim
@@ -41,6 +47,35 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
   anything else              404 "not found"
 A malformed argument (e.g. /status/abc) gets 400 "bad argument: ...".
 
+Fault endpoints (each answers once, then closes the connection unless noted):
+  /fault/reset               Content-Length 1000, 10 bytes, then a TCP RST
+                             (SO_LINGER 0) instead of a FIN
+  /fault/chunked-truncated   chunked: one 10-byte chunk, the first bytes of a
+                             100-byte chunk, then close
+  /fault/bad-chunk-size      chunked: a chunk size "zz" (not hex); the
+                             connection then stays open until the client
+                             closes it
+  /fault/garbage-status      "HELLO WORLD" instead of a status line
+  /fault/headers-1mib        status line and 1 MiB of headers (1024 lines of
+                             1 KiB) sent in one block, then body "ok"
+  /fault/headers-100k        100,000 headers "X-N: n", then body "ok"
+  /fault/header-200kib       one header line of 200 KiB, then body "ok"
+  /fault/trickle?ms=MS&n=N   Content-Length N (default 100), one byte every
+                             MS ms (default 100), the /bytes pattern
+  /fault/never               reads the request, never answers; returns when
+                             the client goes (or after the idle timeout)
+  /fault/length-short        Content-Length 5, then 15 body bytes
+                             "0123456789abcde"; the connection stays open
+                             (no "Connection: close")
+  /fault/http10?n=N          "HTTP/1.0 200 OK" without Content-Length or
+                             Connection headers, N bytes of the /bytes
+                             pattern (default 100000), then close
+  /fault/header-nul          a header "X-Nul: a<NUL>b", then body "ok"
+  /close-early (above) is the Content-Length-larger-than-sent case and
+  /close-no-response the close-before-headers case.
+
+expired*.pem and wronghost*.pem were made by gen_fault_certs.sh (leaf
+certificates issued by cert.pem).
 cert.pem / key.pem were made by gen_cert.sh in this directory, i.e.
   openssl req -new -newkey rsa:2048 -nodes -keyout key.pem -subj /CN=localhost
   openssl ca -selfsign -extensions v3_server -startdate 20000101000000Z
@@ -57,6 +92,7 @@ import resource
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -66,6 +102,10 @@ from urllib.parse import parse_qs
 HERE = os.path.dirname(os.path.abspath(__file__))
 CERT_FILE = os.path.join(HERE, "cert.pem")
 KEY_FILE = os.path.join(HERE, "key.pem")
+EXPIRED_CERT_FILE = os.path.join(HERE, "expired.pem")
+EXPIRED_KEY_FILE = os.path.join(HERE, "expired-key.pem")
+WRONGHOST_CERT_FILE = os.path.join(HERE, "wronghost.pem")
+WRONGHOST_KEY_FILE = os.path.join(HERE, "wronghost-key.pem")
 
 LISTEN_BACKLOG = 4096
 HANDSHAKE_TIMEOUT = 10.0     # seconds for a TLS handshake
@@ -319,6 +359,7 @@ class Connection:
         self.rfile = None
         self.req = None
         self.keep_alive = True
+        self.reset = False      # close with a RST instead of a FIN
 
     @property
     def is_head(self):
@@ -353,6 +394,15 @@ class Connection:
     def _close(self):
         if self.rfile is not None:
             self.rfile.close()
+        if self.reset:
+            # SO_LINGER with a zero timeout: close() sends a RST at once.
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            self.sock.close()
+            return
         try:
             # FIN after whatever was sent, so nothing queued is lost to a RST.
             self.sock.shutdown(socket.SHUT_WR)
@@ -517,6 +567,98 @@ def h_close_no_response(c, req, _arg):
     c.keep_alive = False
 
 
+# Fault endpoints: raw bytes, so they can break the rules send_head keeps.
+
+def send_raw(c, data, keep_alive=False):
+    c.keep_alive = keep_alive
+    c.sock.sendall(data)
+
+
+def wait_for_client_close(c, timeout):
+    """Read and drop until the client closes (or timeout seconds pass)."""
+    c.sock.settimeout(timeout)
+    try:
+        while c.sock.recv(65536):
+            pass
+    except OSError:
+        pass
+
+
+def h_fault_reset(c, req, _arg):
+    send_raw(c, b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
+                b"\r\nContent-Length: 1000\r\n\r\n0123456789")
+    time.sleep(0.2)             # let the client read the head and 10 bytes
+    c.reset = True
+
+
+def h_fault_chunked_truncated(c, req, _arg):
+    send_raw(c, b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
+                b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"a\r\n0123456789\r\n64\r\n0123")
+
+
+def h_fault_bad_chunk_size(c, req, _arg):
+    send_raw(c, b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
+                b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"zz\r\nhello\r\n0\r\n\r\n")
+    wait_for_client_close(c, 30)
+
+
+def h_fault_garbage_status(c, req, _arg):
+    send_raw(c, b"HELLO WORLD\r\nX-Not: http\r\n\r\nbody")
+
+
+def ok_after(head_lines):
+    return (b"HTTP/1.1 200 OK\r\n" + head_lines +
+            b"Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+
+
+def h_fault_headers_1mib(c, req, _arg):
+    line = b"X-Fill-%04d: " + b"a" * (1024 - 16) + CRLF
+    send_raw(c, ok_after(b"".join(line % i for i in range(1024))))
+
+
+def h_fault_headers_100k(c, req, _arg):
+    send_raw(c, ok_after(b"".join(b"X-N: %d\r\n" % i
+                                  for i in range(100000))))
+
+
+def h_fault_header_200kib(c, req, _arg):
+    send_raw(c, ok_after(b"X-Long: " + b"a" * (200 * 1024) + CRLF))
+
+
+def h_fault_trickle(c, req, _arg):
+    ms = parse_int(req.arg("ms", "100"), 0, MAX_DELAY_MS, "ms")
+    n = parse_int(req.arg("n", "100"), 0, 1000000, "n")
+    send_raw(c, b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
+                b"\r\nContent-Length: %d\r\n\r\n" % n)
+    for i in range(n):
+        time.sleep(ms / 1000.0)
+        c.sock.sendall(pattern(i, 1))   # fails once the client has gone
+
+
+def h_fault_never(c, req, _arg):
+    c.keep_alive = False
+    wait_for_client_close(c, IDLE_TIMEOUT)
+
+
+def h_fault_length_short(c, req, _arg):
+    send_raw(c, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 5\r\n\r\n0123456789abcde", keep_alive=True)
+
+
+def h_fault_http10(c, req, _arg):
+    n = parse_int(req.arg("n", "100000"), 0, MAX_BYTES, "n")
+    send_raw(c, b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream"
+                b"\r\n\r\n")
+    for offset in range(0, n, BLOCK):
+        c.sock.sendall(pattern(offset, min(BLOCK, n - offset)))
+
+
+def h_fault_header_nul(c, req, _arg):
+    send_raw(c, ok_after(b"X-Nul: a\x00b\r\n"))
+
+
 def h_header(c, req, _arg):
     name, value = req.arg("name"), req.arg("value", "")
     headers = [("X-Multi", "a"), ("X-Multi", "b")]
@@ -573,6 +715,18 @@ EXACT_ROUTES = {
     "/stats": h_stats,
     "/trickle": h_trickle,
     "/track": h_track,
+    "/fault/reset": h_fault_reset,
+    "/fault/chunked-truncated": h_fault_chunked_truncated,
+    "/fault/bad-chunk-size": h_fault_bad_chunk_size,
+    "/fault/garbage-status": h_fault_garbage_status,
+    "/fault/headers-1mib": h_fault_headers_1mib,
+    "/fault/headers-100k": h_fault_headers_100k,
+    "/fault/header-200kib": h_fault_header_200kib,
+    "/fault/trickle": h_fault_trickle,
+    "/fault/never": h_fault_never,
+    "/fault/length-short": h_fault_length_short,
+    "/fault/http10": h_fault_http10,
+    "/fault/header-nul": h_fault_header_nul,
 }
 
 PREFIX_ROUTES = [
@@ -598,18 +752,25 @@ def route(path):
 # --------------------------------------------------------------------------
 # Listening
 
-def make_tls_context():
+def make_tls_context(cert_file=CERT_FILE, key_file=KEY_FILE):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(CERT_FILE, KEY_FILE)
+    ctx.load_cert_chain(cert_file, key_file)
     ctx.set_alpn_protocols(["http/1.1"])    # keep HTTP/2 clients on 1.1
     return ctx
 
 
 def open_listeners(tls_ctx):
-    """[(socket, tls_ctx or None)]: 127.0.0.1 always, ::1 when possible."""
+    """[(socket, tls_ctx or None)]: HTTP and HTTPS on 127.0.0.1 and, when
+    possible, ::1; then the expired and wrong-host HTTPS listeners (127.0.0.1
+    only).  The port file lists the 127.0.0.1 ones in this order."""
     http4 = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
     https4 = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
     listeners = [(http4, None), (https4, tls_ctx)]
+    extra = []
+    for cert_file, key_file in ((EXPIRED_CERT_FILE, EXPIRED_KEY_FILE),
+                                (WRONGHOST_CERT_FILE, WRONGHOST_KEY_FILE)):
+        sock = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
+        extra.append((sock, make_tls_context(cert_file, key_file)))
     # Same port on ::1 so "localhost" works either way; optional.
     for sock4, ctx in list(listeners):
         try:
@@ -619,7 +780,7 @@ def open_listeners(tls_ctx):
             listeners.append((sock6, ctx))
         except OSError as e:
             log.debug("no IPv6 listener: %s", e)
-    return listeners
+    return listeners + extra
 
 
 class WorkerPool:
@@ -754,8 +915,11 @@ def cmd_serve(args):
 
     http_port = listeners[0][0].getsockname()[1]
     https_port = listeners[1][0].getsockname()[1]
+    expired_port = listeners[-2][0].getsockname()[1]
+    wronghost_port = listeners[-1][0].getsockname()[1]
     pid_text = "%d\n" % os.getpid()
-    port_text = "%d %d\n" % (http_port, https_port)
+    port_text = "%d %d %d %d\n" % (http_port, https_port, expired_port,
+                                    wronghost_port)
     if args.pid_file:
         write_atomic(args.pid_file, pid_text)
     if args.port_file:          # last: its presence means "ready"
@@ -842,7 +1006,7 @@ def cmd_stop(args):
 def read_ports(path):
     text = read_text(path)
     fields = text.split() if text and text.endswith("\n") else []
-    if len(fields) == 2 and all(map(is_decimal, fields)):
+    if len(fields) >= 2 and all(map(is_decimal, fields)):
         return fields
     return None
 

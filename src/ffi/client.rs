@@ -59,7 +59,7 @@ pub unsafe extern "C" fn nethttp_client_config_set_defaults(
 
 /// Limits the connections the client has open at once: `total` over all
 /// hosts, `per_host` to one host (host and port); 0 means no limit (the
-/// default for both). Requests over a limit wait in a queue, in order, until
+/// default for both). Requests over a limit wait in a queue until
 /// a connection is free; they are not failed. Time spent waiting counts
 /// towards a request's total timeout. Idle connections kept for reuse count
 /// towards neither limit.
@@ -237,8 +237,11 @@ pub unsafe extern "C" fn nethttp_client_free(
         if client.is_null() {
             return Ok(());
         }
-        client_ref(client)?.check_close()?;
-        client_from_c(client).close(Duration::from_millis(grace_ms.into()));
+        let open = client_ref(client)?;
+        open.check_close()?;
+        // Closed in place: callbacks that run meanwhile may still name it.
+        open.close(Duration::from_millis(grace_ms.into()));
+        drop(client_from_c(client));
         Ok(())
     })
 }

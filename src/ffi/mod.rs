@@ -36,8 +36,13 @@ use crate::error::{self, nethttp_result, Error};
 
 /// Runs an exported function's body: an `Err` is recorded as this thread's
 /// last error and a panic becomes `NETHTTP_RESULT_INTERNAL`; either way
-/// `fallback` is returned instead of unwinding into C.
-pub(crate) fn guard<T>(fallback: T, body: impl FnOnce() -> Result<T, Error>) -> T {
+/// `fallback` is returned instead of unwinding into C. A panic prints
+/// nothing (see `panic_quiet`).
+///
+/// Public only for nethttp's own tests (`tests/quiet_panics.rs`).
+#[doc(hidden)]
+pub fn guard<T>(fallback: T, body: impl FnOnce() -> Result<T, Error>) -> T {
+    let _quiet = crate::panic_quiet::enter_nethttp_code();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
         Ok(Err(error)) => {
@@ -200,7 +205,8 @@ pub extern "C" fn nethttp_last_error_code() -> nethttp_result {
 
 /// A human-readable explanation of the last error on the calling thread, e.g.
 /// `URL scheme "ftp" is not supported: only http and https are`. Never NULL
-/// (an empty string when no error was recorded).
+/// (an empty string when no error was recorded). A URL it quotes has its
+/// password replaced by `***` (`http://user:***@host/`).
 ///
 /// The string belongs to nethttp and stays valid until the next failing
 /// nethttp call on the same thread; copy it to keep it.

@@ -49,7 +49,8 @@ pub unsafe extern "C" fn nethttp_response_error_code(
 
 /// libcurl's detailed message for a failed request, e.g.
 /// `"Couldn't connect to server: Failed to connect to 127.0.0.1 port 9: ..."`;
-/// for diagnostics only, the wording may change. The empty string if a
+/// for diagnostics only, the wording may change. Passwords of URLs it quotes
+/// (the request's or a proxy's) are replaced by `***`. The empty string if a
 /// response arrived; NULL if `response` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn nethttp_response_error_detail(
@@ -138,6 +139,11 @@ pub unsafe extern "C" fn nethttp_response_body(
 
 /// The URL the response came from (libcurl's effective URL). Never NULL for a
 /// valid response; NULL if `response` is NULL.
+///
+/// A password in the URL is never shown: `http://user:secret@host/` comes
+/// back as `http://user:***@host/` (the user name is kept; a URL without a
+/// password is unchanged). The same redaction applies to
+/// `nethttp_response_error_detail()` and `nethttp_last_error()`.
 #[no_mangle]
 pub unsafe extern "C" fn nethttp_response_url(response: *const nethttp_response) -> *const c_char {
     guard(ptr::null(), || Ok(response_ref(response)?.url().as_ptr()))
