@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::dispatch::DispatchQueue;
 use crate::engine::{Done, EngineConfig, EngineHandle, Job, Outcome};
+use curl::easy::Easy2;
 use crate::error::{nethttp_result, Error};
 use crate::handles;
 use crate::options::Options;
@@ -96,7 +97,7 @@ struct Shared {
     id: u64,
     is_default: bool,
     defaults: Options,
-    engine: Arc<EngineHandle<Collector>>,
+    engine: Arc<EngineHandle<Collector, RequestJob>>,
     pool: HandlePool,
     delivery: Delivery,
     observer: Option<Observer>,
@@ -228,7 +229,7 @@ impl Client {
     /// Requests of this client in the handle table (pending, in a callback,
     /// or kept).
     pub fn live_requests(&self) -> usize {
-        handles::count(self.shared.id)
+        self.shared.in_flight.registered()
     }
 
     /// The dispatch eventfd, or `None` unless in dispatch mode.
@@ -324,15 +325,14 @@ impl Shared {
             Arc::clone(&self.canceller),
             Arc::clone(&self.in_flight),
         ));
-        let done: Done<Collector> = {
-            let shared = Arc::clone(self);
-            let request = Arc::clone(&request);
-            Box::new(move |easy, outcome| shared.complete(request, easy, outcome, direct))
-        };
         let job = Job {
             id: id.0,
             easy,
-            done,
+            done: RequestJob {
+                shared: Arc::clone(self),
+                request: Arc::clone(&request),
+                direct,
+            },
         };
         let gate = lock(&self.gate);
         if gate.closing {
@@ -356,7 +356,7 @@ impl Shared {
     fn complete(
         self: &Arc<Self>,
         request: Arc<Request>,
-        easy: Option<curl::easy::Easy2<Collector>>,
+        easy: Option<Easy2<Collector>>,
         outcome: Outcome,
         direct: bool,
     ) {
@@ -502,6 +502,26 @@ impl Shared {
     }
 }
 
+/// What the engine runs for a request: when the transfer leaves the engine,
+/// the response is built and delivered.
+struct RequestJob {
+    shared: Arc<Shared>,
+    request: Arc<Request>,
+    /// A `fetch`: completes on the engine thread, never through a dispatch queue.
+    direct: bool,
+}
+
+impl Done<Collector> for RequestJob {
+    fn done(self, easy: Option<Easy2<Collector>>, outcome: Outcome) {
+        let RequestJob {
+            shared,
+            request,
+            direct,
+        } = self;
+        shared.complete(request, easy, outcome, direct);
+    }
+}
+
 /// Wakes a waiting `fetch` when its callback ran, or was dropped uncalled.
 #[derive(Default)]
 struct FetchSignal {
@@ -565,11 +585,11 @@ pub fn fetch(url: &str, options: Option<&Options>) -> Result<Box<Response>, Erro
 /// Live requests of the default client (0 when there is none).
 pub fn live_requests() -> usize {
     let own = RUNNING
-        .try_with(|r| r.borrow().iter().rev().find(|s| s.is_default).map(|s| s.id))
+        .try_with(|r| r.borrow().iter().rev().find(|s| s.is_default).cloned())
         .ok()
         .flatten();
-    let id = own.or_else(|| lock(&DEFAULT).as_ref().map(|c| c.shared.id));
-    id.map_or(0, handles::count)
+    let shared = own.or_else(|| lock(&DEFAULT).as_ref().map(|c| Arc::clone(&c.shared)));
+    shared.map_or(0, |s| s.in_flight.registered())
 }
 
 /// Drops the default client: transfers are aborted, callbacks not yet

@@ -41,19 +41,23 @@ pub(crate) enum Outcome {
     NotStarted(String),
 }
 
-/// Called once on the engine thread with the job's handle (`None` only when
-/// libcurl refused to add it, and dropped it) and outcome.
-pub(crate) type Done<H> = Box<dyn FnOnce(Option<Easy2<H>>, Outcome) + Send>;
+/// What a job does when it leaves the engine: called once on the engine
+/// thread with the job's handle (`None` only when libcurl refused to add it,
+/// and dropped it) and outcome. A trait rather than a boxed closure: no
+/// allocation per job.
+pub(crate) trait Done<H>: Send + 'static {
+    fn done(self, easy: Option<Easy2<H>>, outcome: Outcome);
+}
 
-pub(crate) struct Job<H: Handler> {
+pub(crate) struct Job<H: Handler, D: Done<H>> {
     /// Unique among the engine's jobs; `cancel` names a job by it.
     pub id: u64,
     pub easy: Easy2<H>,
-    pub done: Done<H>,
+    pub done: D,
 }
 
-enum Command<H: Handler> {
-    Start(Job<H>),
+enum Command<H: Handler, D: Done<H>> {
+    Start(Job<H, D>),
     Cancel(u64),
     CancelAll,
     Stop,
@@ -75,8 +79,8 @@ pub(crate) struct EngineConfig {
 }
 
 /// How other threads reach one engine. Cheap to share in an `Arc`.
-pub(crate) struct EngineHandle<H: Handler> {
-    commands: Sender<Command<H>>,
+pub(crate) struct EngineHandle<H: Handler, D: Done<H>> {
+    commands: Sender<Command<H, D>>,
     waker: MultiWaker,
     /// True while the engine is (about to be) blocked in `Multi::poll`. A
     /// busy engine drains the channel anyway, so senders skip the wake-up
@@ -85,9 +89,9 @@ pub(crate) struct EngineHandle<H: Handler> {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl<H: Handler + Send + 'static> EngineHandle<H> {
+impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
     /// Starts the engine thread and waits until its multi handle exists.
-    pub(crate) fn spawn(config: EngineConfig) -> Result<Arc<EngineHandle<H>>, String> {
+    pub(crate) fn spawn(config: EngineConfig) -> Result<Arc<EngineHandle<H, D>>, String> {
         let (commands, inbox) = crossbeam_channel::unbounded();
         // The engine thread creates the multi handle and hands back its
         // waker. A plain mutex and condvar: a blocking channel receive would
@@ -159,7 +163,7 @@ impl<H: Handler + Send + 'static> EngineHandle<H> {
         }
     }
 
-    fn send(&self, command: Command<H>) -> Result<(), Command<H>> {
+    fn send(&self, command: Command<H, D>) -> Result<(), Command<H, D>> {
         self.commands.send(command).map_err(|e| e.into_inner())?;
         // Pairs with the fence in `Engine::wait`: either the engine sees the
         // command before it blocks, or this sees `waiting` and wakes it.
@@ -173,7 +177,7 @@ impl<H: Handler + Send + 'static> EngineHandle<H> {
 
     /// Hands a job to the engine. On failure (the engine has stopped) the
     /// job comes back, its `done` not called.
-    pub(crate) fn start(&self, job: Job<H>) -> Result<(), Job<H>> {
+    pub(crate) fn start(&self, job: Job<H, D>) -> Result<(), Job<H, D>> {
         self.send(Command::Start(job)).map_err(|command| match command {
             Command::Start(job) => job,
             _ => unreachable!("send returns the command it was given"),
@@ -209,25 +213,25 @@ impl<H: Handler + Send + 'static> EngineHandle<H> {
 }
 
 /// Calls a job's `done`, containing a panic to this job.
-fn complete<H: Handler>(done: Done<H>, easy: Option<Easy2<H>>, outcome: Outcome) {
-    let _ = catch_unwind(AssertUnwindSafe(move || done(easy, outcome)));
+fn complete<H: Handler, D: Done<H>>(done: D, easy: Option<Easy2<H>>, outcome: Outcome) {
+    let _ = catch_unwind(AssertUnwindSafe(move || done.done(easy, outcome)));
 }
 
-struct Active<H: Handler> {
+struct Active<H: Handler, D: Done<H>> {
     handle: Easy2Handle<H>,
-    done: Done<H>,
+    done: D,
 }
 
 /// The loop state of one engine thread.
-struct Engine<'a, H: Handler> {
+struct Engine<'a, H: Handler, D: Done<H>> {
     multi: &'a Multi,
-    inbox: &'a Receiver<Command<H>>,
+    inbox: &'a Receiver<Command<H, D>>,
     waiting: &'a AtomicBool,
-    active: IdMap<u64, Active<H>>,
+    active: IdMap<u64, Active<H, D>>,
     finished: Vec<(u64, Result<(), curl::Error>)>,
 }
 
-impl<H: Handler> Engine<'_, H> {
+impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
     /// Drain commands, let libcurl work, complete what finished, wait.
     fn run(&mut self) {
         loop {
@@ -280,7 +284,7 @@ impl<H: Handler> Engine<'_, H> {
         true
     }
 
-    fn start(&mut self, job: Job<H>) {
+    fn start(&mut self, job: Job<H, D>) {
         let Job { id, easy, done } = job;
         match self.multi.add2(easy) {
             Ok(mut handle) => {
@@ -304,7 +308,7 @@ impl<H: Handler> Engine<'_, H> {
     }
 
     /// Removes a job's handle from the multi handle and calls its `done`.
-    fn finish(&mut self, job: Active<H>, outcome: Outcome) {
+    fn finish(&mut self, job: Active<H, D>, outcome: Outcome) {
         let Active { handle, done } = job;
         // remove2 fails only for a handle the multi does not hold, which
         // cannot happen here; `done` is dropped uncalled then.

@@ -21,8 +21,6 @@ static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 #[derive(Default)]
 struct Table {
     requests: IdMap<u64, Arc<Request>>,
-    /// How many requests each client (`Request::group`) has in `requests`.
-    per_group: IdMap<u64, usize>,
 }
 
 pub(crate) fn next_id() -> RequestId {
@@ -32,18 +30,13 @@ pub(crate) fn next_id() -> RequestId {
 pub(crate) fn insert(request: Arc<Request>) {
     let mut table = lock(&TABLE);
     let table = table.get_or_insert_with(Table::default);
-    *table.per_group.entry(request.group).or_insert(0) += 1;
+    request.note_registered();
     table.requests.insert(request.id.0, request);
 }
 
 fn remove_from(table: &mut Table, id: u64) -> Option<Arc<Request>> {
     let request = table.requests.remove(&id)?;
-    if let Some(count) = table.per_group.get_mut(&request.group) {
-        *count -= 1;
-        if *count == 0 {
-            table.per_group.remove(&request.group);
-        }
-    }
+    request.note_unregistered();
     Some(request)
 }
 
@@ -61,14 +54,6 @@ pub(crate) fn remove(id: RequestId) {
 
 pub(crate) fn get(id: RequestId) -> Option<Arc<Request>> {
     lock(&TABLE).as_ref()?.requests.get(&id.0).cloned()
-}
-
-/// How many requests of one client are in the table.
-pub(crate) fn count(group: u64) -> usize {
-    lock(&TABLE)
-        .as_ref()
-        .and_then(|t| t.per_group.get(&group).copied())
-        .unwrap_or(0)
 }
 
 /// Removes and returns every request of one client.

