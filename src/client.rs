@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use crate::dispatch::DispatchQueue;
@@ -28,6 +28,7 @@ use crate::request::{lock, Callback, Canceller, Ended, InFlight, Request, Reques
 use crate::response::Response;
 use crate::transfer::{self, Collector};
 use crate::url;
+use crate::url_cache::UrlCache;
 
 /// Called once per finished request just before its callback.
 pub type Observer = Arc<dyn Fn(&Response) + Send + Sync>;
@@ -99,6 +100,7 @@ struct Shared {
     defaults: Options,
     engine: Arc<EngineHandle<Collector, RequestJob>>,
     pool: HandlePool,
+    urls: UrlCache,
     delivery: Delivery,
     observer: Option<Observer>,
     in_flight: Arc<InFlight>,
@@ -204,6 +206,7 @@ impl Client {
                 defaults: config.defaults.clone(),
                 engine,
                 pool: HandlePool::default(),
+                urls: UrlCache::default(),
                 delivery,
                 observer: config.observer.clone(),
                 in_flight: Arc::default(),
@@ -316,7 +319,7 @@ impl Shared {
             }
             None => &self.defaults,
         };
-        let easy = transfer::prepare(url_text, options, &self.pool)?;
+        let easy = transfer::prepare(url_text, options, &self.pool, &self.urls)?;
         let id = handles::next_id();
         let request = Arc::new(Request::new(
             id,
@@ -324,6 +327,7 @@ impl Shared {
             callback,
             Arc::clone(&self.canceller),
             Arc::clone(&self.in_flight),
+            direct,
         ));
         let job = Job {
             id: id.0,
@@ -429,14 +433,10 @@ impl Shared {
                 "nethttp_fetch() cannot be called from a callback of the same client: it would wait for itself",
             ));
         }
-        let signal = Arc::new(FetchSignal::default());
-        let fired = FireOnDrop(Arc::clone(&signal));
-        let callback: Callback = Box::new(move |_| {
-            drop(fired);
-            true // keep: the waiting thread takes the response
-        });
+        // Keep: this thread takes the response once the callback returned.
+        let callback: Callback = Box::new(|_| true);
         let request = self.start(url, options, callback, true)?;
-        signal.wait();
+        request.wait_ended();
         let response = request.take_kept();
         handles::remove(request.id);
         let response = response.ok_or_else(|| {
@@ -499,6 +499,7 @@ impl Shared {
             drop(queue.drain());
         }
         self.pool.clear();
+        self.urls.clear();
     }
 }
 
@@ -519,31 +520,6 @@ impl Done<Collector> for RequestJob {
             direct,
         } = self;
         shared.complete(request, easy, outcome, direct);
-    }
-}
-
-/// Wakes a waiting `fetch` when its callback ran, or was dropped uncalled.
-#[derive(Default)]
-struct FetchSignal {
-    fired: Mutex<bool>,
-    changed: Condvar,
-}
-
-impl FetchSignal {
-    fn wait(&self) {
-        let mut fired = lock(&self.fired);
-        while !*fired {
-            fired = self.changed.wait(fired).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
-struct FireOnDrop(Arc<FetchSignal>);
-
-impl Drop for FireOnDrop {
-    fn drop(&mut self) {
-        *lock(&self.0.fired) = true;
-        self.0.changed.notify_all();
     }
 }
 

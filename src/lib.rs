@@ -26,6 +26,7 @@ pub mod request;
 pub mod response;
 mod transfer;
 pub mod url;
+mod url_cache;
 
 pub use client::{cancel, destroy, fetch, request, shutdown, Client, ClientConfig};
 pub use error::{nethttp_result, Error};

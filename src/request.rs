@@ -115,6 +115,8 @@ pub struct Request {
     changed: Condvar,
     cancel: Canceller,
     in_flight: Arc<InFlight>,
+    /// Someone waits in `wait_ended` (a blocking fetch): always wake it.
+    awaited: bool,
 }
 
 /// What `end_callback` and `destroy` leave behind.
@@ -133,6 +135,7 @@ impl Request {
         callback: Callback,
         cancel: Canceller,
         in_flight: Arc<InFlight>,
+        awaited: bool,
     ) -> Request {
         in_flight.add();
         Request {
@@ -142,6 +145,16 @@ impl Request {
             changed: Condvar::new(),
             cancel,
             in_flight,
+            awaited,
+        }
+    }
+
+    /// Waits until the callback ran and returned, or the request ended
+    /// without it. Only for a request made with `awaited`.
+    pub(crate) fn wait_ended(&self) {
+        let mut state = lock(&self.state);
+        while matches!(*state, State::Pending(_) | State::InCallback { .. }) {
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -201,8 +214,9 @@ impl Request {
         };
         drop(state);
         drop(dropped);
-        // Waking costs a system call; only a destroyer on another thread waits.
-        if waited_for {
+        // Waking costs a system call; only a destroyer on another thread, or
+        // a blocking fetch, waits.
+        if waited_for || self.awaited {
             self.changed.notify_all();
         }
         if kept {
@@ -317,6 +331,7 @@ mod tests {
                 cancels.fetch_add(1, Ordering::SeqCst);
             }),
             Arc::clone(in_flight),
+            false,
         )
     }
 

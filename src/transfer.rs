@@ -3,7 +3,7 @@
 //! the engine thread).
 
 use std::borrow::Cow;
-use std::ffi::{CStr, CString};
+use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use curl::easy::{Easy2, Handler, List, WriteError};
@@ -16,6 +16,8 @@ use crate::options::{HeaderValue, Options};
 use crate::pool::HandlePool;
 use crate::request::RequestId;
 use crate::response::{Failure, Response, Timings};
+use crate::url_cache::{ParsedUrl, UrlCache};
+use std::sync::Arc;
 
 /// Sent unless the caller sets its own User-Agent.
 pub const USER_AGENT: &str = concat!("nethttp/", env!("CARGO_PKG_VERSION"));
@@ -28,6 +30,8 @@ const DEFAULT_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 const CURLOPT_PROTOCOLS_STR: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 318;
 const CURLOPT_REDIR_PROTOCOLS_STR: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 319;
 const CURLPROTO_HTTP_HTTPS: libc::c_long = 1 | 2;
+// CURLOPT_CURLU (libcurl 7.63).
+const CURLOPT_CURLU: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 282;
 
 /// Collects the response of one transfer. Runs inside libcurl's callbacks on
 /// the engine thread; must never unwind into libcurl.
@@ -45,6 +49,8 @@ pub struct Collector {
     options_version: u64,
     /// The method the request sends, for `Response::method`.
     method: Cow<'static, CStr>,
+    /// The URL given to libcurl with CURLOPT_CURLU, alive while it may read it.
+    url: Option<Arc<ParsedUrl>>,
 }
 
 impl Collector {
@@ -245,14 +251,29 @@ pub(crate) fn prepare(
     url: &str,
     options: &Options,
     pool: &HandlePool,
+    urls: &UrlCache,
 ) -> Result<Easy2<Collector>, Error> {
     let method = method_of(options)?;
+    let parsed = urls.get(url)?;
     let (mut easy, configured) = pool.take(options.version());
     let collector = easy.get_mut();
     collector.max_body = options.max_body();
     collector.options_version = options.version();
     collector.method = method;
-    easy.url(url).map_err(setup_error)?;
+    // A URL string left from an earlier transfer of a reused handle would
+    // win over CURLOPT_CURLU: clear it first.
+    // SAFETY: live handle; NULL clears a string option; the transfer keeps
+    // `parsed` alive (in the collector) for as long as libcurl may read it.
+    let code = unsafe {
+        match curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_URL, std::ptr::null::<c_char>()) {
+            curl_sys::CURLE_OK => curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw()),
+            failed => failed,
+        }
+    };
+    if code != curl_sys::CURLE_OK {
+        return Err(setup_error(curl::Error::new(code)));
+    }
+    easy.get_mut().url = Some(parsed);
     if configured {
         // A handle that last ran a request with these very options still has
         // every option below: only the URL changes.
@@ -314,6 +335,8 @@ const CURLINFO_NAMELOOKUP_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 51;
 const CURLINFO_CONNECT_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 52;
 const CURLINFO_STARTTRANSFER_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 54;
 const CURLINFO_APPCONNECT_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 56;
+const CURLINFO_NUM_CONNECTS: curl_sys::CURLINFO = curl_sys::CURLINFO_LONG + 26;
+const CURLINFO_PRIMARY_IP: curl_sys::CURLINFO = curl_sys::CURLINFO_STRING + 32;
 
 fn time_info(easy: &Easy2<Collector>, info: curl_sys::CURLINFO) -> i64 {
     let mut value: curl_sys::curl_off_t = -1;
@@ -326,26 +349,51 @@ fn time_info(easy: &Easy2<Collector>, info: curl_sys::CURLINFO) -> i64 {
     }
 }
 
-/// The phase times of a transfer. libcurl reports 0 for a phase that never
-/// happened (TLS on plain http, or everything after a failed connect); those
-/// become -1. A reused connection has DNS and connect at 0: they happened
-/// (before this request), taking no time of it.
-fn timings(easy: &Easy2<Collector>, connected: bool) -> Timings {
+fn long_info(easy: &Easy2<Collector>, info: curl_sys::CURLINFO) -> libc::c_long {
+    let mut value: libc::c_long = 0;
+    // SAFETY: live handle; long infos write one long.
+    unsafe { curl_sys::curl_easy_getinfo(easy.raw(), info, &mut value) };
+    value
+}
+
+/// True when the transfer got a connection: libcurl names the peer's address
+/// then, for a new connection as for a reused one.
+fn has_peer(easy: &Easy2<Collector>) -> bool {
+    let mut ip: *const c_char = std::ptr::null();
+    // SAFETY: live handle; CURLINFO_PRIMARY_IP writes a pointer to a string
+    // libcurl owns (or leaves NULL).
+    let code = unsafe { curl_sys::curl_easy_getinfo(easy.raw(), CURLINFO_PRIMARY_IP, &mut ip) };
+    // SAFETY: a non-NULL result is a NUL-terminated string.
+    code == curl_sys::CURLE_OK && !ip.is_null() && unsafe { *ip } != 0
+}
+
+/// The phase times of a transfer, cumulative from its start. libcurl reports
+/// 0 for a phase that never happened (TLS on plain http, everything after a
+/// failed connect); those become -1. On a reused connection DNS, CONNECT
+/// (and TLS for https) happened before this request and took none of its
+/// time: 0, whatever small figure libcurl measured.
+fn timings(easy: &Easy2<Collector>, https: bool) -> Timings {
     let total = time_info(easy, CURLINFO_TOTAL_TIME_T).max(0);
     let phase = |info| match time_info(easy, info) {
         t if t > 0 => t.min(total),
         _ => -1,
     };
     let first_byte = phase(CURLINFO_STARTTRANSFER_TIME_T);
-    let reached = connected || first_byte >= 0;
-    let tls = phase(CURLINFO_APPCONNECT_TIME_T);
-    let connect = match phase(CURLINFO_CONNECT_TIME_T) {
-        -1 if reached => 0,
-        t => t,
-    };
-    let dns = match phase(CURLINFO_NAMELOOKUP_TIME_T) {
-        -1 if reached || connect >= 0 => 0,
-        t => t,
+    let connected = first_byte >= 0 || has_peer(easy);
+    let reused = connected && long_info(easy, CURLINFO_NUM_CONNECTS) == 0;
+    let (dns, connect, tls) = if reused {
+        (0, 0, if https { 0 } else { -1 })
+    } else {
+        let tls = if https { phase(CURLINFO_APPCONNECT_TIME_T) } else { -1 };
+        let connect = match phase(CURLINFO_CONNECT_TIME_T) {
+            -1 if connected => 0,
+            t => t,
+        };
+        let dns = match phase(CURLINFO_NAMELOOKUP_TIME_T) {
+            -1 if connect >= 0 => 0,
+            t => t,
+        };
+        (dns, connect, tls)
     };
     // Cumulative: no phase ends before an earlier one.
     let dns_end = dns.max(0);
@@ -395,7 +443,8 @@ pub(crate) fn finish(
         .map(|u| c_string_lossy(crate::url::redact_url(u).into_owned()))
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
-    let timings = timings(&easy, status != 0);
+    let https = url.to_bytes().get(..6).is_some_and(|s| s.eq_ignore_ascii_case(b"https:"));
+    let timings = timings(&easy, https);
     let collector = std::mem::take(easy.get_mut());
     let result = match outcome {
         Outcome::Completed(result) => result,

@@ -1,0 +1,158 @@
+//! URLs parsed once by libcurl's URL API and handed to transfers with
+//! `CURLOPT_CURLU`. libcurl parses a `CURLOPT_URL` string anew for every
+//! transfer (about 12,000 instructions for a short URL); a parsed handle is
+//! only copied. A client keeps the handles of the URLs it fetched last.
+//!
+//! libcurl reads a `CURLU` given with `CURLOPT_CURLU` when the transfer
+//! starts and never changes it, so one parsed URL may serve transfers on
+//! several threads at once; each transfer holds an `Arc` to it until it ends.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_uint, CString};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{nethttp_result, Error};
+use crate::request::lock;
+
+#[repr(C)]
+struct CurlUrlHandle {
+    _private: [u8; 0],
+}
+
+// libcurl's URL API (7.62), which curl-sys does not declare.
+extern "C" {
+    fn curl_url() -> *mut CurlUrlHandle;
+    fn curl_url_cleanup(handle: *mut CurlUrlHandle);
+    fn curl_url_set(
+        handle: *mut CurlUrlHandle,
+        what: c_int,
+        part: *const c_char,
+        flags: c_uint,
+    ) -> c_int;
+    fn curl_url_strerror(code: c_int) -> *const c_char;
+}
+
+const CURLUPART_URL: c_int = 0;
+/// The flags libcurl itself parses `CURLOPT_URL` with (url.c), so that a
+/// parsed URL means what the string would have.
+const CURLU_NON_SUPPORT_SCHEME: c_uint = 1 << 3;
+const CURLU_GUESS_SCHEME: c_uint = 1 << 9;
+const CURLUE_OUT_OF_MEMORY: c_int = 7;
+
+/// Parsed URLs a client keeps; when full, it starts over (a program that
+/// fetches ever new URLs pays one parse each, as libcurl would).
+const MAX_CACHED: usize = 256;
+
+/// One URL as libcurl parsed it.
+pub(crate) struct ParsedUrl {
+    handle: *mut CurlUrlHandle,
+}
+
+// SAFETY: the handle is never changed after `parse`, and libcurl only reads
+// it (curl_url_dup when a transfer starts); it is freed once, in Drop.
+unsafe impl Send for ParsedUrl {}
+// SAFETY: as above: shared use is read-only.
+unsafe impl Sync for ParsedUrl {}
+
+impl ParsedUrl {
+    fn parse(url: &str) -> Result<ParsedUrl, Error> {
+        let text = CString::new(url)
+            .map_err(|_| Error::new(nethttp_result::InvalidUrl, "URL contains a NUL byte"))?;
+        // SAFETY: plain constructor; NULL is checked.
+        let handle = unsafe { curl_url() };
+        if handle.is_null() {
+            return Err(Error::new(
+                nethttp_result::OutOfMemory,
+                "libcurl could not allocate a URL handle",
+            ));
+        }
+        let parsed = ParsedUrl { handle };
+        // SAFETY: live handle; libcurl copies the string.
+        let code = unsafe {
+            curl_url_set(
+                handle,
+                CURLUPART_URL,
+                text.as_ptr(),
+                CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME,
+            )
+        };
+        match code {
+            0 => Ok(parsed),
+            CURLUE_OUT_OF_MEMORY => Err(Error::new(
+                nethttp_result::OutOfMemory,
+                "libcurl ran out of memory parsing the URL",
+            )),
+            _ => {
+                // SAFETY: curl_url_strerror returns a static string for any code.
+                let why = unsafe { std::ffi::CStr::from_ptr(curl_url_strerror(code)) };
+                Err(Error::new(
+                    nethttp_result::InvalidUrl,
+                    format!(
+                        "libcurl cannot use the URL {:?}: {}",
+                        crate::url::redact_url_str(url),
+                        why.to_string_lossy()
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// The handle for `CURLOPT_CURLU`; valid while `self` is.
+    pub(crate) fn raw(&self) -> *mut libc::c_void {
+        self.handle.cast()
+    }
+}
+
+impl Drop for ParsedUrl {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from curl_url and is freed only here.
+        unsafe { curl_url_cleanup(self.handle) }
+    }
+}
+
+/// A client's parsed URLs, by their text.
+#[derive(Default)]
+pub(crate) struct UrlCache {
+    urls: Mutex<HashMap<Box<str>, Arc<ParsedUrl>>>,
+}
+
+impl UrlCache {
+    /// The parsed form of `url`, parsing it on first use.
+    pub(crate) fn get(&self, url: &str) -> Result<Arc<ParsedUrl>, Error> {
+        if let Some(parsed) = lock(&self.urls).get(url) {
+            return Ok(Arc::clone(parsed));
+        }
+        let parsed = Arc::new(ParsedUrl::parse(url)?);
+        let mut urls = lock(&self.urls);
+        if urls.len() >= MAX_CACHED {
+            urls.clear();
+        }
+        urls.insert(url.into(), Arc::clone(&parsed));
+        Ok(parsed)
+    }
+
+    pub(crate) fn clear(&self) {
+        let urls = std::mem::take(&mut *lock(&self.urls));
+        drop(urls);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_once_and_refuses_what_libcurl_refuses() {
+        let cache = UrlCache::default();
+        let a = cache.get("http://127.0.0.1:1/x").unwrap();
+        let b = cache.get("http://127.0.0.1:1/x").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let err = cache.get("http://exa mple.org/").err().unwrap();
+        assert_eq!(err.code, nethttp_result::InvalidUrl);
+        let secret = cache
+            .get("http://user:secret@[::1/")
+            .err()
+            .expect("a bad IPv6 literal is refused");
+        assert!(!secret.message.contains("secret"), "{}", secret.message);
+    }
+}
