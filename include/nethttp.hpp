@@ -965,11 +965,13 @@ public:
     // and never runs.
     template <class F, detail::EnableCallback<F> = 0>
     Request request(const std::string &url, F &&callback) {
-        return detail::Access::start(checked(), url, nullptr, detail::make_call(std::forward<F>(callback)));
+        nethttp_client *client = checked();  // before the callable is taken
+        return detail::Access::start(client, url, nullptr, detail::make_call(std::forward<F>(callback)));
     }
     template <class F, detail::EnableCallback<F> = 0>
     Request request(const std::string &url, const Options &options, F &&callback) {
-        return detail::Access::start(checked(), url, options.get(), detail::make_call(std::forward<F>(callback)));
+        nethttp_client *client = checked();
+        return detail::Access::start(client, url, options.get(), detail::make_call(std::forward<F>(callback)));
     }
 
     // Makes the request and waits for it (nethttp_fetch()). A failed
