@@ -172,8 +172,7 @@ void test_client_defaults() {
         });
     CHECK(request.valid());
     CHECK(request.handle() != nullptr);
-    CHECK(ready(future));
-    nethttp::Response r = future.get();
+    nethttp::Response r = wait(std::move(future));
     CHECK_EQ(r.status(), 200);
     CHECK(r.ok());
     CHECK(contains(r.body(), "\r\nX-Default: from-client\r\n"));
@@ -203,18 +202,15 @@ void test_future() {
     post.body("x=1");
     std::future<nethttp::Response> echo = client.future(base + "/echo", post);
     std::future<nethttp::Response> failed = client.future(refused);
-    CHECK(ready(not_found));
-    nethttp::Response r = not_found.get();
+    nethttp::Response r = wait(std::move(not_found));
     CHECK_EQ(r.status(), 404);
     CHECK(r.ok());  // an HTTP error status is a response
     CHECK_EQ(r.body(), "status 404");
     CHECK_EQ(r.method(), "GET");
-    CHECK(ready(echo));
-    nethttp::Response e = echo.get();
+    nethttp::Response e = wait(std::move(echo));
     CHECK_EQ(e.method(), "POST");
     CHECK(ends_with(e.body(), "\r\n\r\nx=1"));
-    CHECK(ready(failed));
-    nethttp::Response f = failed.get();
+    nethttp::Response f = wait(std::move(failed));
     CHECK_EQ(f.status(), 0);
     CHECK_EQ(f.error_name(), "connection-refused");
 }
@@ -355,8 +351,9 @@ void test_cancel_and_destroy() {
     nethttp::Request request = client.request(
         base + "/delay/10000", [promise = std::move(promise)](nethttp::Response r) mutable { promise.set_value(std::move(r)); });
     request.cancel();
-    CHECK(ready(future, std::chrono::seconds(5)));
-    nethttp::Response r = future.get();
+    bool came = ready(future, std::chrono::seconds(5));
+    CHECK(came);
+    nethttp::Response r = came ? future.get() : nethttp::Response();
     CHECK(Clock::now() - start < std::chrono::seconds(5));
     CHECK_EQ(r.status(), 0);
     CHECK_EQ(r.error_name(), "cancelled");
@@ -489,8 +486,7 @@ void test_dispatch() {
             client.dispatch(1);
         }
     }
-    CHECK(ready(future, std::chrono::milliseconds(0)));
-    CHECK_EQ(future.get().status(), 202);
+    CHECK_EQ(wait(std::move(future)).status(), 202);
 
     // Not in dispatch mode: no fd, dispatch() refused.
     nethttp::Client inline_client;
@@ -618,8 +614,9 @@ void test_errors() {
             inner.set_value(e.code());
         }
     });
-    CHECK(inner_result.wait_for(kWait) == std::future_status::ready);
-    CHECK_EQ(inner_result.get(), NETHTTP_RESULT_CALLED_FROM_CALLBACK);
+    bool inner_ready = inner_result.wait_for(kWait) == std::future_status::ready;
+    CHECK(inner_ready);
+    CHECK_EQ(inner_ready ? inner_result.get() : NETHTTP_RESULT_OK, NETHTTP_RESULT_CALLED_FROM_CALLBACK);
 }
 
 // The default client: request(), future(); shutdown() frees the
@@ -639,8 +636,7 @@ void test_default_client() {
     nethttp::Options options;
     options.header("X-Default-Client", "yes");
     std::future<nethttp::Response> future = nethttp::future(base + "/echo", options);
-    CHECK(ready(future));
-    CHECK(contains(future.get().body(), "\r\nX-Default-Client: yes\r\n"));
+    CHECK(contains(wait(std::move(future)).body(), "\r\nX-Default-Client: yes\r\n"));
 
     // A destroyed default-client request.
     auto token = std::make_shared<int>(0);
@@ -659,12 +655,13 @@ void test_default_client() {
     CHECK_EQ(token.use_count(), 1);
     CHECK_EQ(called.load(), 0);
     CHECK_EQ(nethttp::live_requests(), 0u);
-    CHECK(ready(dropped, std::chrono::milliseconds(0)));
     bool broken = false;
-    try {
-        dropped.get();
-    } catch (const std::future_error &e) {
-        broken = e.code() == std::future_errc::broken_promise;
+    if (ready(dropped, std::chrono::milliseconds(0))) {
+        try {
+            dropped.get();
+        } catch (const std::future_error &e) {
+            broken = e.code() == std::future_errc::broken_promise;
+        }
     }
     CHECK(broken);
     CHECK(!kept.destroy());  // shutdown() already freed it
