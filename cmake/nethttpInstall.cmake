@@ -1,5 +1,5 @@
 # Installs (GNUInstallDirs layout):
-#   include/nethttp.h
+#   include/nethttp.h, include/nethttp.hpp (the C++17 interface, header-only)
 #   lib/libnethttp.so.X.Y.Z, lib/libnethttp.so.X -> .X.Y.Z, lib/libnethttp.so -> .X
 #   lib/libnethttp.a
 #   lib/cmake/nethttp/nethttpConfig.cmake, nethttpConfigVersion.cmake
@@ -26,7 +26,8 @@ install(CODE "
   endforeach()
 ")
 install(FILES "${NETHTTP_STATIC_LIB}" DESTINATION "${CMAKE_INSTALL_LIBDIR}")
-install(FILES "${NETHTTP_INCLUDE_DIR}/nethttp.h" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES "${NETHTTP_INCLUDE_DIR}/nethttp.h" "${NETHTTP_INCLUDE_DIR}/nethttp.hpp"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
 # The version file does not depend on the build: write it now. SameMinorVersion
 # because before 1.0 a new minor version may break the API.

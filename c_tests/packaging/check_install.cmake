@@ -1,9 +1,10 @@
 # Checks an installed prefix:
 #   cmake -DPREFIX=P -DLIBDIR=lib -DINCLUDEDIR=include -DVERSION=X.Y.Z
-#         -DHEADER=include/nethttp.h -DNATIVE_LIBS_FILE=F -DNM=nm -DREADELF=readelf
-#         -P check_install.cmake
-# - the layout: header, versioned shared library and its links, static
-#   library, CMake package files, pkg-config file;
+#         -DHEADER=include/nethttp.h -DCXX_HEADER=include/nethttp.hpp
+#         -DNATIVE_LIBS_FILE=F -DNM=nm -DREADELF=readelf -P check_install.cmake
+# - the layout: the C header and the C++ header (identical to the sources),
+#   versioned shared library and its links, static library, CMake package
+#   files, pkg-config file;
 # - the soname (libnethttp.so.MAJOR);
 # - the exported symbols: `nm -D --defined-only` lists exactly the functions
 #   the header declares, all named nethttp_*, and nothing else (no libcurl,
@@ -24,6 +25,7 @@ set(_lib "${PREFIX}/${LIBDIR}")
 # Layout.
 foreach(_file IN ITEMS
     "${INCLUDEDIR}/nethttp.h"
+    "${INCLUDEDIR}/nethttp.hpp"
     "${LIBDIR}/libnethttp.so.${VERSION}"
     "${LIBDIR}/libnethttp.a"
     "${LIBDIR}/cmake/nethttp/nethttpConfig.cmake"
@@ -46,10 +48,25 @@ foreach(_link IN ITEMS "libnethttp.so.${_major}=libnethttp.so.${VERSION}" "libne
     endif()
   endif()
 endforeach()
-file(SHA256 "${HEADER}" _source_header)
-file(SHA256 "${PREFIX}/${INCLUDEDIR}/nethttp.h" _installed_header)
-if(NOT _source_header STREQUAL _installed_header)
-  fail("the installed nethttp.h differs from ${HEADER}")
+foreach(_pair IN ITEMS "nethttp.h=${HEADER}" "nethttp.hpp=${CXX_HEADER}")
+  string(REGEX MATCH "^([^=]*)=(.*)$" _ "${_pair}")
+  set(_name "${CMAKE_MATCH_1}")
+  set(_source "${CMAKE_MATCH_2}")
+  if(_source STREQUAL "" OR NOT EXISTS "${_source}")
+    fail("no source given for ${_name} (-DHEADER, -DCXX_HEADER)")
+  elseif(EXISTS "${PREFIX}/${INCLUDEDIR}/${_name}")
+    file(SHA256 "${_source}" _source_header)
+    file(SHA256 "${PREFIX}/${INCLUDEDIR}/${_name}" _installed_header)
+    if(NOT _source_header STREQUAL _installed_header)
+      fail("the installed ${_name} differs from ${_source}")
+    endif()
+  endif()
+endforeach()
+# Nothing else in the include directory.
+file(GLOB _installed_headers RELATIVE "${PREFIX}/${INCLUDEDIR}" "${PREFIX}/${INCLUDEDIR}/*")
+list(SORT _installed_headers)
+if(NOT _installed_headers STREQUAL "nethttp.h;nethttp.hpp")
+  fail("${PREFIX}/${INCLUDEDIR} holds '${_installed_headers}', expected 'nethttp.h;nethttp.hpp'")
 endif()
 
 # Soname.
