@@ -1,20 +1,27 @@
 # Checks that a code block of the README mirrors a file of the project:
 #   cmake -DBLOCK=block.txt -DFILE=path -P check_mirror.cmake
 # Every non-empty line of the block, without its surrounding spaces, must be
-# a line of FILE (surrounding spaces ignored too).
+# a line of FILE (surrounding spaces ignored too). Semicolons, which CMake
+# lists would split on, are compared as a placeholder.
 cmake_minimum_required(VERSION 3.16)
-file(STRINGS "${FILE}" _file_lines)
-list(TRANSFORM _file_lines STRIP)
-file(STRINGS "${BLOCK}" _block_lines)
+function(_mirror_lines path out)
+  file(READ "${path}" _text)
+  string(REPLACE ";" "<semicolon>" _text "${_text}")
+  string(REPLACE "\n" ";" _lines "${_text}")
+  list(TRANSFORM _lines STRIP)
+  set(${out} "${_lines}" PARENT_SCOPE)
+endfunction()
+_mirror_lines("${FILE}" _file_lines)
+_mirror_lines("${BLOCK}" _block_lines)
 set(_missing 0)
 foreach(_line IN LISTS _block_lines)
-  string(STRIP "${_line}" _line)
   if(_line STREQUAL "")
     continue()
   endif()
   list(FIND _file_lines "${_line}" _at)
   if(_at EQUAL -1)
-    message(SEND_ERROR "README line not in ${FILE}: ${_line}")
+    string(REPLACE "<semicolon>" ";" _shown "${_line}")
+    message(SEND_ERROR "README line not in ${FILE}: ${_shown}")
     math(EXPR _missing "${_missing} + 1")
   endif()
 endforeach()
