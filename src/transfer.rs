@@ -30,6 +30,8 @@ const DEFAULT_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 const CURLOPT_PROTOCOLS_STR: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 318;
 const CURLOPT_REDIR_PROTOCOLS_STR: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 319;
 const CURLPROTO_HTTP_HTTPS: libc::c_long = 1 | 2;
+// CURLOPT_QUICK_EXIT (libcurl 7.87).
+const CURLOPT_QUICK_EXIT: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_LONG + 322;
 // CURLOPT_CURLU (libcurl 7.63).
 const CURLOPT_CURLU: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 282;
 
@@ -280,6 +282,11 @@ pub(crate) fn prepare(
         return Ok(easy);
     }
     restrict_protocols(&easy)?;
+    // A transfer removed while its name is being resolved (cancel, destroy,
+    // free) must not make the engine wait for the resolver thread: with
+    // QUICK_EXIT libcurl leaves that thread to finish on its own (7.87).
+    // SAFETY: live handle; a long option. Older libcurl refuses it: harmless.
+    unsafe { curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_QUICK_EXIT, 1 as libc::c_long) };
     easy.follow_location(false).map_err(setup_error)?;
     easy.connect_timeout(options.connect_timeout())
         .map_err(setup_error)?;
