@@ -19,16 +19,18 @@ use std::time::{Duration, Instant};
 
 use crate::dispatch::DispatchQueue;
 use crate::engine::{Done, EngineConfig, EngineHandle, Job, Outcome};
-use curl::easy::Easy2;
 use crate::error::{nethttp_result, Error};
 use crate::handles;
+use crate::id::RequestId;
 use crate::options::Options;
 use crate::pool::HandlePool;
-use crate::request::{lock, Callback, Canceller, Ended, InFlight, Request, RequestId};
+use crate::request::{Callback, Canceller, Ended, InFlight, Request};
 use crate::response::Response;
+use crate::sync::lock;
 use crate::transfer::{self, Collector};
 use crate::url;
 use crate::url_cache::UrlCache;
+use curl::easy::Easy2;
 
 /// Called once per finished request just before its callback.
 pub type Observer = Arc<dyn Fn(&Response) + Send + Sync>;
@@ -99,7 +101,7 @@ struct Shared {
     is_default: bool,
     defaults: Options,
     engine: Arc<EngineHandle<Collector, RequestJob>>,
-    pool: HandlePool,
+    pool: HandlePool<Collector>,
     urls: UrlCache,
     delivery: Delivery,
     observer: Option<Observer>,
@@ -179,13 +181,14 @@ impl Client {
 
     fn build(config: &ClientConfig, is_default: bool) -> Result<Client, Error> {
         watch_forks();
-        let delivery = if config.dispatch {
-            Delivery::Queued(DispatchQueue::new().map_err(|e| {
-                unavailable(format!("could not create the dispatch eventfd: {e}"))
-            })?)
-        } else {
-            Delivery::Inline
-        };
+        let delivery =
+            if config.dispatch {
+                Delivery::Queued(DispatchQueue::new().map_err(|e| {
+                    unavailable(format!("could not create the dispatch eventfd: {e}"))
+                })?)
+            } else {
+                Delivery::Inline
+            };
         let engine = EngineHandle::spawn(EngineConfig {
             thread_name: "nethttp-engine".into(),
             stack_size: config.stack_size.max(MIN_STACK_SIZE),
@@ -426,7 +429,11 @@ impl Shared {
         ran
     }
 
-    fn fetch(self: &Arc<Self>, url: &str, options: Option<&Options>) -> Result<Box<Response>, Error> {
+    fn fetch(
+        self: &Arc<Self>,
+        url: &str,
+        options: Option<&Options>,
+    ) -> Result<Box<Response>, Error> {
         if running(self) {
             return Err(Error::new(
                 nethttp_result::CalledFromCallback,
@@ -439,9 +446,8 @@ impl Shared {
         request.wait_ended();
         let response = request.take_kept();
         handles::remove(request.id);
-        let response = response.ok_or_else(|| {
-            unavailable("the client shut down before the request completed")
-        })?;
+        let response = response
+            .ok_or_else(|| unavailable("the client shut down before the request completed"))?;
         if let Delivery::Queued(_) = self.delivery {
             // In dispatch mode the observer runs on the caller's thread.
             let running = Running::enter(self);
@@ -549,7 +555,11 @@ fn default_shared() -> Result<Arc<Shared>, Error> {
 }
 
 /// `nethttp_request()`: a request on the default client.
-pub fn request(url: &str, options: Option<&Options>, callback: Callback) -> Result<RequestId, Error> {
+pub fn request(
+    url: &str,
+    options: Option<&Options>,
+    callback: Callback,
+) -> Result<RequestId, Error> {
     Ok(default_shared()?.start(url, options, callback, false)?.id)
 }
 

@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::request::lock;
+use crate::sync::lock;
 
 pub(crate) struct DispatchQueue<T> {
     fd: OwnedFd,

@@ -178,10 +178,11 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
     /// Hands a job to the engine. On failure (the engine has stopped) the
     /// job comes back, its `done` not called.
     pub(crate) fn start(&self, job: Job<H, D>) -> Result<(), Job<H, D>> {
-        self.send(Command::Start(job)).map_err(|command| match command {
-            Command::Start(job) => job,
-            _ => unreachable!("send returns the command it was given"),
-        })
+        self.send(Command::Start(job))
+            .map_err(|command| match command {
+                Command::Start(job) => job,
+                _ => unreachable!("send returns the command it was given"),
+            })
     }
 
     /// Asks the engine to cancel a job; harmless if it has finished.

@@ -186,9 +186,9 @@ thread_local! {
 
 /// Records `error` as this thread's last error and returns its code. The
 /// message is stored with the password of any `user:password@` in it
-/// replaced by `***` (see `url::redact_text`), whoever wrote it.
+/// replaced by `***` (see `redact::redact_text`), whoever wrote it.
 pub fn set_last_error(error: &Error) -> nethttp_result {
-    let message = crate::url::redact_text(&error.message).replace('\0', " ");
+    let message = crate::redact::redact_text(&error.message).replace('\0', " ");
     let message = CString::new(message).unwrap_or_default();
     // try_with: a call made while the thread's locals are being destroyed must not panic.
     let _ = LAST_ERROR.try_with(|slot| {

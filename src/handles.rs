@@ -9,8 +9,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::id::RequestId;
 use crate::id_map::IdMap;
-use crate::request::{lock, Request, RequestId};
+use crate::request::Request;
+use crate::sync::lock;
 
 /// Next request number; process-wide so that numbers are unique across clients.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(merged.timeout(), None, "an explicit 'no limit' wins");
         assert!(merged.insecure(), "unset fields come from the defaults");
         assert_eq!(merged.version(), request.version());
-        assert_eq!(Options::new().merged_over(&defaults).timeout(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            Options::new().merged_over(&defaults).timeout(),
+            Some(Duration::from_secs(5))
+        );
     }
 
     #[test]

@@ -11,48 +11,54 @@
 
 use std::sync::Mutex;
 
-use curl::easy::Easy2;
+use curl::easy::{Easy2, Handler};
 
-use crate::request::lock;
-use crate::transfer::Collector;
+use crate::sync::lock;
 
 /// Enough for the requests a busy program keeps in flight to recycle their
 /// handles, small enough that an idle program holds little.
 const MAX_POOLED: usize = 256;
 
-struct Pooled {
-    easy: Easy2<Collector>,
+struct Pooled<H: Handler> {
+    easy: Easy2<H>,
     /// `Options::version` of the options `transfer::prepare` configured it for.
     options_version: u64,
 }
 
 /// The finished handles of one client (a client's defaults are fixed, so an
 /// options version names the same merged options for all its requests).
-#[derive(Default)]
-pub(crate) struct HandlePool {
-    handles: Mutex<Vec<Pooled>>,
+pub(crate) struct HandlePool<H: Handler> {
+    handles: Mutex<Vec<Pooled<H>>>,
 }
 
-impl HandlePool {
+impl<H: Handler> Default for HandlePool<H> {
+    fn default() -> HandlePool<H> {
+        HandlePool {
+            handles: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<H: Handler + Default> HandlePool<H> {
     /// A handle for the next request, and whether it is already configured
     /// for options of `options_version`. When it is not, every option is at
     /// libcurl's defaults (and the curl crate's: error buffer, no signals).
-    pub(crate) fn take(&self, options_version: u64) -> (Easy2<Collector>, bool) {
+    pub(crate) fn take(&self, options_version: u64) -> (Easy2<H>, bool) {
         let pooled = lock(&self.handles).pop();
         match pooled {
             Some(pooled) if pooled.options_version == options_version => (pooled.easy, true),
             Some(Pooled { mut easy, .. }) => {
                 // Clears every option of the last request, NOBODY and CUSTOMREQUEST included.
                 easy.reset();
-                *easy.get_mut() = Collector::default();
+                *easy.get_mut() = H::default();
                 (easy, false)
             }
-            None => (Easy2::new(Collector::default()), false),
+            None => (Easy2::new(H::default()), false),
         }
     }
 
     /// Keeps a handle whose transfer is over (removed from the multi) for reuse.
-    pub(crate) fn give_back(&self, easy: Easy2<Collector>, options_version: u64) {
+    pub(crate) fn give_back(&self, easy: Easy2<H>, options_version: u64) {
         let mut handles = lock(&self.handles);
         if handles.len() < MAX_POOLED {
             handles.push(Pooled {

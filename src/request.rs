@@ -14,14 +14,12 @@
 //! in the `InFlight` group it was made with while it is pending.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::response::Response;
 
-/// The number behind a request handle. Starts at 1; never reused in a process.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(pub u64);
+pub use crate::id::RequestId;
 
 /// Called once with the response; returns true to keep the request and its
 /// response until `destroy`.
@@ -30,13 +28,7 @@ pub type Callback = Box<dyn FnOnce(&Response) -> bool + Send>;
 /// How a request asks for its transfer to be cancelled.
 pub(crate) type Canceller = Arc<dyn Fn(RequestId) + Send + Sync>;
 
-/// Locks a mutex even if a panic poisoned it: every critical section here
-/// leaves the state consistent before anything that could panic.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use crate::sync::lock;
 
 /// Names the calling thread while it lives. Not `std::thread::current()`:
 /// on a thread the host made, that allocates a handle that is never freed.
@@ -374,7 +366,10 @@ mod tests {
         let _callback = request.begin_callback().unwrap();
         assert_eq!(request.destroy(), Ended::Alive);
         assert_eq!(request.end_callback(true, response(1)), Ended::Over);
-        assert!(request.with_kept(|_| ()).is_none(), "not kept once destroyed");
+        assert!(
+            request.with_kept(|_| ()).is_none(),
+            "not kept once destroyed"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::ffi::{CStr, CString};
 
 use crate::error::nethttp_result;
 use crate::headers::HeaderBlock;
-use crate::request::RequestId;
+use crate::id::RequestId;
 
 /// Why a request failed: a stable code, and libcurl's detailed message.
 #[derive(Debug, Clone)]

@@ -12,9 +12,9 @@ use crate::engine::Outcome;
 use crate::error::{nethttp_result, Error};
 use crate::failure;
 use crate::headers::HeaderBlock;
+use crate::id::RequestId;
 use crate::options::{HeaderValue, Options};
 use crate::pool::HandlePool;
-use crate::request::RequestId;
 use crate::response::{Failure, Response, Timings};
 use crate::url_cache::{ParsedUrl, UrlCache};
 use std::sync::Arc;
@@ -242,9 +242,10 @@ fn method_of(options: &Options) -> Result<Cow<'static, CStr>, Error> {
         Some("GET") => Cow::Borrowed(c"GET"),
         Some("POST") => Cow::Borrowed(c"POST"),
         Some("HEAD") => Cow::Borrowed(c"HEAD"),
-        Some(other) => Cow::Owned(CString::new(other).map_err(|_| {
-            Error::new(nethttp_result::InvalidMethod, "method contains NUL")
-        })?),
+        Some(other) => Cow::Owned(
+            CString::new(other)
+                .map_err(|_| Error::new(nethttp_result::InvalidMethod, "method contains NUL"))?,
+        ),
     })
 }
 
@@ -252,7 +253,7 @@ fn method_of(options: &Options) -> Result<Cow<'static, CStr>, Error> {
 pub(crate) fn prepare(
     url: &str,
     options: &Options,
-    pool: &HandlePool,
+    pool: &HandlePool<Collector>,
     urls: &UrlCache,
 ) -> Result<Easy2<Collector>, Error> {
     let method = method_of(options)?;
@@ -267,8 +268,14 @@ pub(crate) fn prepare(
     // SAFETY: live handle; NULL clears a string option; the transfer keeps
     // `parsed` alive (in the collector) for as long as libcurl may read it.
     let code = unsafe {
-        match curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_URL, std::ptr::null::<c_char>()) {
-            curl_sys::CURLE_OK => curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw()),
+        match curl_sys::curl_easy_setopt(
+            easy.raw(),
+            curl_sys::CURLOPT_URL,
+            std::ptr::null::<c_char>(),
+        ) {
+            curl_sys::CURLE_OK => {
+                curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw())
+            }
             failed => failed,
         }
     };
@@ -391,7 +398,11 @@ fn timings(easy: &Easy2<Collector>, https: bool) -> Timings {
     let (dns, connect, tls) = if reused {
         (0, 0, if https { 0 } else { -1 })
     } else {
-        let tls = if https { phase(CURLINFO_APPCONNECT_TIME_T) } else { -1 };
+        let tls = if https {
+            phase(CURLINFO_APPCONNECT_TIME_T)
+        } else {
+            -1
+        };
         let connect = match phase(CURLINFO_CONNECT_TIME_T) {
             -1 if connected => 0,
             t => t,
@@ -404,8 +415,16 @@ fn timings(easy: &Easy2<Collector>, https: bool) -> Timings {
     };
     // Cumulative: no phase ends before an earlier one.
     let dns_end = dns.max(0);
-    let connect = if connect >= 0 { connect.max(dns_end) } else { connect };
-    let tls = if tls >= 0 { tls.max(connect.max(dns_end)) } else { tls };
+    let connect = if connect >= 0 {
+        connect.max(dns_end)
+    } else {
+        connect
+    };
+    let tls = if tls >= 0 {
+        tls.max(connect.max(dns_end))
+    } else {
+        tls
+    };
     let before_first = tls.max(connect).max(dns_end);
     let first_byte = if first_byte >= 0 {
         first_byte.max(before_first)
@@ -428,7 +447,7 @@ pub(crate) fn finish(
     easy: Option<Easy2<Collector>>,
     outcome: Outcome,
     id: RequestId,
-    pool: &HandlePool,
+    pool: &HandlePool<Collector>,
 ) -> Box<Response> {
     let Some(mut easy) = easy else {
         let detail = match outcome {
@@ -437,7 +456,9 @@ pub(crate) fn finish(
         };
         let failure = Failure {
             code: nethttp_result::Internal,
-            detail: c_string_lossy(format!("libcurl could not start the transfer: {detail}").into_bytes()),
+            detail: c_string_lossy(
+                format!("libcurl could not start the transfer: {detail}").into_bytes(),
+            ),
         };
         return Box::new(Response::failed(id, failure, CString::default()));
     };
@@ -447,10 +468,13 @@ pub(crate) fn finish(
         .effective_url_bytes()
         .ok()
         .flatten()
-        .map(|u| c_string_lossy(crate::url::redact_url(u).into_owned()))
+        .map(|u| c_string_lossy(crate::redact::redact_url(u).into_owned()))
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
-    let https = url.to_bytes().get(..6).is_some_and(|s| s.eq_ignore_ascii_case(b"https:"));
+    let https = url
+        .to_bytes()
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case(b"https:"));
     let timings = timings(&easy, https);
     let collector = std::mem::take(easy.get_mut());
     let result = match outcome {
@@ -502,7 +526,7 @@ pub(crate) fn finish(
             Failure {
                 code: own_code.unwrap_or_else(|| failure::classify(&error, progress)),
                 detail: c_string_lossy(
-                    crate::url::redact_text(&failure::detail(&error))
+                    crate::redact::redact_text(&failure::detail(&error))
                         .into_owned()
                         .into_bytes(),
                 ),

@@ -12,14 +12,18 @@ use std::ffi::{c_char, c_int, c_uint, CString};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{nethttp_result, Error};
-use crate::request::lock;
+use crate::sync::lock;
 
+/// cbindgen:ignore
 #[repr(C)]
 struct CurlUrlHandle {
     _private: [u8; 0],
 }
 
-// libcurl's URL API (7.62), which curl-sys does not declare.
+// libcurl's URL API (7.62), which curl-sys does not declare; not ours to
+// export, so cbindgen must not copy it into nethttp.h.
+#[allow(unused_doc_comments)]
+/// cbindgen:ignore
 extern "C" {
     fn curl_url() -> *mut CurlUrlHandle;
     fn curl_url_cleanup(handle: *mut CurlUrlHandle);
@@ -89,7 +93,7 @@ impl ParsedUrl {
                     nethttp_result::InvalidUrl,
                     format!(
                         "libcurl cannot use the URL {:?}: {}",
-                        crate::url::redact_url_str(url),
+                        crate::redact::redact_url_str(url),
                         why.to_string_lossy()
                     ),
                 ))

@@ -22,7 +22,9 @@ use crate::error::{nethttp_result, Error};
 /// `nethttp_client_config_free()`. Returns NULL only if memory runs out.
 #[no_mangle]
 pub extern "C" fn nethttp_client_config_new() -> *mut nethttp_client_config {
-    guard(ptr::null_mut(), || Ok(config_into_c(ClientConfig::default())))
+    guard(ptr::null_mut(), || {
+        Ok(config_into_c(ClientConfig::default()))
+    })
 }
 
 /// Frees a client configuration. NULL is allowed and does nothing. Clients
@@ -200,7 +202,11 @@ pub unsafe extern "C" fn nethttp_client_request(
         let client = client_ref(client)?;
         let url = url_arg(url)?;
         let callback = callback.ok_or_else(|| null_argument("callback"))?;
-        let id = client.request(url, options_ref(options), callback_from_c(callback, userdata))?;
+        let id = client.request(
+            url,
+            options_ref(options),
+            callback_from_c(callback, userdata),
+        )?;
         Ok(request_handle(id))
     })
 }

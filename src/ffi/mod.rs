@@ -8,13 +8,20 @@
 // Each function's doc comment states its pointer contract for C callers (the
 // header is built from it); a Rust "# Safety" heading would only repeat it.
 #![allow(clippy::missing_safety_doc)]
-// In reading order: cbindgen keeps source order, so this orders the header.
+// In reading order: cbindgen keeps source order, so this orders the header
+// (one declaration per group, so that rustfmt keeps the order).
 mod types;
+
 mod client;
+
 mod request;
+
 mod response;
+
 mod options;
+
 mod form;
+
 mod encoding;
 
 pub use client::*;

@@ -16,9 +16,7 @@ use crate::options::Options;
 /// Returns NULL only if memory runs out.
 #[no_mangle]
 pub extern "C" fn nethttp_options_new() -> *mut nethttp_options {
-    guard(ptr::null_mut(), || {
-        Ok(options_into_c(Options::new()))
-    })
+    guard(ptr::null_mut(), || Ok(options_into_c(Options::new())))
 }
 
 /// Frees options. NULL is allowed and does nothing. Requests already made

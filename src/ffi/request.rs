@@ -66,7 +66,11 @@ pub unsafe extern "C" fn nethttp_request(
     guard(ptr::null_mut(), || {
         let url = url_arg(url)?;
         let callback = callback.ok_or_else(|| null_argument("callback"))?;
-        let id = crate::client::request(url, options_ref(options), callback_from_c(callback, userdata))?;
+        let id = crate::client::request(
+            url,
+            options_ref(options),
+            callback_from_c(callback, userdata),
+        )?;
         Ok(request_handle(id))
     })
 }

@@ -3,7 +3,9 @@
 use std::ffi::{c_char, c_int, CStr};
 use std::ptr;
 
-use super::types::{nethttp_request, nethttp_response, request_handle, response_free, response_ref};
+use super::types::{
+    nethttp_request, nethttp_response, request_handle, response_free, response_ref,
+};
 use super::{c_str_arg, guard, guard_result};
 use crate::error::{nethttp_result, Error};
 
@@ -209,8 +211,12 @@ pub unsafe extern "C" fn nethttp_response_timing_us(
 /// set with `nethttp_options_set_method()`; also for a failed or cancelled
 /// request. Valid as long as the response; NULL if `response` is NULL.
 #[no_mangle]
-pub unsafe extern "C" fn nethttp_response_method(response: *const nethttp_response) -> *const c_char {
-    guard(ptr::null(), || Ok(response_ref(response)?.method().as_ptr()))
+pub unsafe extern "C" fn nethttp_response_method(
+    response: *const nethttp_response,
+) -> *const c_char {
+    guard(ptr::null(), || {
+        Ok(response_ref(response)?.method().as_ptr())
+    })
 }
 
 /// Frees a response returned by `nethttp_fetch()`, with its strings. NULL is

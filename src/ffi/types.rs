@@ -16,8 +16,9 @@ use std::sync::Arc;
 use crate::client::{Client, ClientConfig, Observer};
 use crate::error::Error;
 use crate::form::Form;
+use crate::id::RequestId;
 use crate::options::Options;
-use crate::request::{Callback, RequestId};
+use crate::request::Callback;
 use crate::response::Response;
 
 use super::null_argument;
@@ -216,7 +217,9 @@ pub(crate) unsafe fn options_ref<'a>(options: *const nethttp_options) -> Option<
 
 /// # Safety
 /// As `options_ref`.
-pub(crate) unsafe fn options_mut<'a>(options: *mut nethttp_options) -> Result<&'a mut Options, Error> {
+pub(crate) unsafe fn options_mut<'a>(
+    options: *mut nethttp_options,
+) -> Result<&'a mut Options, Error> {
     options
         .cast::<Options>()
         .as_mut()
@@ -269,7 +272,9 @@ pub(crate) fn response_into_c(response: Box<Response>) -> *mut nethttp_response 
 
 /// # Safety
 /// `response` must be NULL or a response that is still valid (see its type).
-pub(crate) unsafe fn response_ref<'a>(response: *const nethttp_response) -> Result<&'a Response, Error> {
+pub(crate) unsafe fn response_ref<'a>(
+    response: *const nethttp_response,
+) -> Result<&'a Response, Error> {
     response
         .cast::<Response>()
         .as_ref()
