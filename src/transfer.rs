@@ -263,22 +263,14 @@ pub(crate) fn prepare(
     collector.max_body = options.max_body();
     collector.options_version = options.version();
     collector.method = method;
-    // A URL string left from an earlier transfer of a reused handle would
-    // win over CURLOPT_CURLU: clear it first.
-    // SAFETY: live handle; NULL clears a string option; the transfer keeps
-    // `parsed` alive (in the collector) for as long as libcurl may read it.
-    let code = unsafe {
-        match curl_sys::curl_easy_setopt(
-            easy.raw(),
-            curl_sys::CURLOPT_URL,
-            std::ptr::null::<c_char>(),
-        ) {
-            curl_sys::CURLE_OK => {
-                curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw())
-            }
-            failed => failed,
-        }
-    };
+    // Both the string and the parsed URL: libcurl 7.x then neither parses
+    // the string nor formats one from the handle (it does when either is
+    // missing); 8.x formats the string from the handle but still skips the
+    // parse.
+    easy.url(url).map_err(setup_error)?;
+    // SAFETY: live handle; the transfer keeps `parsed` alive (in the
+    // collector) for as long as libcurl may read it.
+    let code = unsafe { curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw()) };
     if code != curl_sys::CURLE_OK {
         return Err(setup_error(curl::Error::new(code)));
     }
