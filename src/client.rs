@@ -28,7 +28,6 @@ use crate::request::{Callback, Canceller, Ended, InFlight, Request};
 use crate::response::Response;
 use crate::sync::lock;
 use crate::transfer::{self, Collector};
-use crate::url;
 use crate::url_cache::UrlCache;
 use curl::easy::Easy2;
 
@@ -311,7 +310,6 @@ impl Shared {
         direct: bool,
     ) -> Result<Arc<Request>, Error> {
         self.check_process()?;
-        url::check_url(url_text)?;
         let merged;
         let options = match options {
             Some(options) if options.is_untouched() => &self.defaults,

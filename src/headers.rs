@@ -3,6 +3,7 @@
 //! costs two allocations, and the C layer hands out pointers into it.
 
 use std::ffi::CStr;
+use std::sync::OnceLock;
 
 #[derive(Debug, Default, Clone)]
 pub struct HeaderBlock {
@@ -23,6 +24,23 @@ fn push_text(bytes: &mut Vec<u8>, text: &[u8]) {
 }
 
 impl HeaderBlock {
+    /// Parses header lines as they arrived (`Name: value` with CRLF or LF,
+    /// without the status line): names and values are trimmed, a line that
+    /// starts with a blank continues the previous value (obsolete folding),
+    /// lines without a colon are skipped.
+    pub fn parse(raw: &[u8]) -> HeaderBlock {
+        let mut block = HeaderBlock::default();
+        for line in raw.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+                block.continue_last(line.trim_ascii());
+            } else if let Some(colon) = line.iter().position(|&b| b == b':') {
+                block.push(line[..colon].trim_ascii(), line[colon + 1..].trim_ascii());
+            }
+        }
+        block
+    }
+
     /// Forgets every header, keeping the memory (a new response began).
     pub fn clear(&mut self) {
         self.bytes.clear();
@@ -85,9 +103,53 @@ impl HeaderBlock {
     }
 }
 
+/// The header lines of a response as they arrived, parsed at first use: a
+/// program that never looks at the headers never pays for parsing them.
+#[derive(Debug, Default)]
+pub struct LazyHeaders {
+    raw: Vec<u8>,
+    parsed: OnceLock<HeaderBlock>,
+}
+
+impl LazyHeaders {
+    pub fn new(raw: Vec<u8>) -> LazyHeaders {
+        LazyHeaders {
+            raw,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &HeaderBlock {
+        self.parsed.get_or_init(|| HeaderBlock::parse(&self.raw))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_lines_folds_and_skips_what_is_not_a_header() {
+        let block = HeaderBlock::parse(
+            b"Content-Type:  text/plain \r\nX-Folded: a\r\n\t b\r\nno colon\r\nX-Empty:\r\nX-Lf: 1\n\r\n",
+        );
+        let all: Vec<(&[u8], &[u8])> = block
+            .iter()
+            .map(|(n, v)| (n.to_bytes(), v.to_bytes()))
+            .collect();
+        assert_eq!(
+            all,
+            vec![
+                (&b"Content-Type"[..], &b"text/plain"[..]),
+                (b"X-Folded", b"a b"),
+                (b"X-Empty", b""),
+                (b"X-Lf", b"1"),
+            ]
+        );
+        let lazy = LazyHeaders::new(b"A: 1\r\n".to_vec());
+        assert_eq!(lazy.get().find(b"a").unwrap().to_bytes(), b"1");
+        assert!(std::ptr::eq(lazy.get(), lazy.get()), "parsed once");
+    }
 
     #[test]
     fn stores_finds_and_folds() {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::ffi::{CStr, CString};
 
 use crate::error::nethttp_result;
-use crate::headers::HeaderBlock;
+use crate::headers::{HeaderBlock, LazyHeaders};
 use crate::id::RequestId;
 
 /// Why a request failed: a stable code, and libcurl's detailed message.
@@ -43,7 +43,7 @@ pub struct Response {
     pub(crate) request: RequestId,
     pub(crate) status: i32,
     pub(crate) failure: Option<Failure>,
-    pub(crate) headers: HeaderBlock,
+    pub(crate) headers: LazyHeaders,
     /// The body, or on failure the reason string, followed by one NUL that is
     /// not counted (C callers may treat a text body as a C string).
     pub(crate) body: Vec<u8>,
@@ -61,7 +61,7 @@ impl Response {
     pub(crate) fn success(
         request: RequestId,
         status: i32,
-        headers: HeaderBlock,
+        headers: LazyHeaders,
         body: Vec<u8>,
         url: CString,
     ) -> Response {
@@ -85,7 +85,7 @@ impl Response {
             status: 0,
             body: nul_terminated(failure.code.name().to_bytes().to_vec()),
             failure: Some(failure),
-            headers: HeaderBlock::default(),
+            headers: LazyHeaders::default(),
             url,
             method: Cow::Borrowed(c"GET"),
             timings: Timings::default(),
@@ -107,7 +107,7 @@ impl Response {
         Response::success(
             request,
             status,
-            HeaderBlock::default(),
+            LazyHeaders::default(),
             body.to_vec(),
             CString::default(),
         )
@@ -156,12 +156,12 @@ impl Response {
 
     /// The headers of the (last) response, in the order received.
     pub fn headers(&self) -> &HeaderBlock {
-        &self.headers
+        self.headers.get()
     }
 
     /// The value of the first header with this name, compared case-insensitively.
     pub fn header(&self, name: &[u8]) -> Option<&CStr> {
-        self.headers.find(name)
+        self.headers().find(name)
     }
 
     /// The URL the response came from (after redirects, if any were followed).

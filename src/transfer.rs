@@ -11,7 +11,7 @@ use curl::easy::{Easy2, Handler, List, WriteError};
 use crate::engine::Outcome;
 use crate::error::{nethttp_result, Error};
 use crate::failure;
-use crate::headers::HeaderBlock;
+use crate::headers::LazyHeaders;
 use crate::id::RequestId;
 use crate::options::{HeaderValue, Options};
 use crate::pool::HandlePool;
@@ -40,7 +40,9 @@ const CURLOPT_CURLU: curl_sys::CURLoption = curl_sys::CURLOPTTYPE_OBJECTPOINT + 
 #[derive(Default)]
 pub struct Collector {
     body: Vec<u8>,
-    headers: HeaderBlock,
+    /// The header lines of the last response, as they came (parsed only if
+    /// the program looks at them: `LazyHeaders`).
+    raw_headers: Vec<u8>,
     /// Bodies longer than this fail the transfer (`body-too-large`).
     max_body: Option<u64>,
     body_too_large: bool,
@@ -57,22 +59,22 @@ pub struct Collector {
 
 impl Collector {
     fn add_header_line(&mut self, line: &[u8]) {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        const CONTENT_LENGTH: &[u8] = b"content-length:";
         if line.starts_with(b"HTTP/") {
             // A new response (after 1xx or a followed redirect) replaces the last one's headers.
-            self.headers.clear();
-        } else if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
-            // Obsolete line folding continues the previous header's value.
-            self.headers.continue_last(line.trim_ascii());
-        } else if let Some(colon) = line.iter().position(|&b| b == b':') {
-            let name = line[..colon].trim_ascii();
-            let value = line[colon + 1..].trim_ascii();
-            if name.eq_ignore_ascii_case(b"content-length") {
-                self.reserve_body(value);
-            }
-            self.headers.push(name, value);
+            self.raw_headers.clear();
+            return;
         }
+        if line.len() > CONTENT_LENGTH.len()
+            && line[..CONTENT_LENGTH.len()].eq_ignore_ascii_case(CONTENT_LENGTH)
+        {
+            self.reserve_body(line[CONTENT_LENGTH.len()..].trim_ascii());
+        }
+        if self.raw_headers.capacity() == 0 {
+            // Typical header blocks fit, so the buffer grows once or never.
+            self.raw_headers.reserve(512);
+        }
+        self.raw_headers.extend_from_slice(line);
     }
 }
 
@@ -512,7 +514,13 @@ pub(crate) fn finish(
     };
     pool.give_back(easy, collector.options_version);
     let response = match result {
-        Ok(()) => Response::success(id, status as i32, collector.headers, collector.body, url),
+        Ok(()) => Response::success(
+            id,
+            status as i32,
+            LazyHeaders::new(collector.raw_headers),
+            collector.body,
+            url,
+        ),
         Err(error) => Response::failed(
             id,
             Failure {
@@ -554,16 +562,14 @@ mod tests {
         collector.add_header_line(b"X-Folded: a\r\n");
         collector.add_header_line(b"\t b\r\n");
         collector.add_header_line(b"\r\n");
-        assert_eq!(collector.headers.len(), 2);
-        assert!(collector.headers.find(b"x-early").is_none());
+        let headers = crate::headers::HeaderBlock::parse(&collector.raw_headers);
+        assert_eq!(headers.len(), 2);
+        assert!(headers.find(b"x-early").is_none());
         assert_eq!(
-            collector.headers.find(b"content-type").unwrap().to_bytes(),
+            headers.find(b"content-type").unwrap().to_bytes(),
             b"text/plain"
         );
-        assert_eq!(
-            collector.headers.find(b"X-Folded").unwrap().to_bytes(),
-            b"a b"
-        );
+        assert_eq!(headers.find(b"X-Folded").unwrap().to_bytes(), b"a b");
     }
 
     #[test]

@@ -121,11 +121,13 @@ pub(crate) struct UrlCache {
 }
 
 impl UrlCache {
-    /// The parsed form of `url`, parsing it on first use.
+    /// The parsed form of `url`, checked (`url::check_url`) and parsed on
+    /// first use; a URL found here passed both before.
     pub(crate) fn get(&self, url: &str) -> Result<Arc<ParsedUrl>, Error> {
         if let Some(parsed) = lock(&self.urls).get(url) {
             return Ok(Arc::clone(parsed));
         }
+        crate::url::check_url(url)?;
         let parsed = Arc::new(ParsedUrl::parse(url)?);
         let mut urls = lock(&self.urls);
         if urls.len() >= MAX_CACHED {
