@@ -65,12 +65,16 @@ enum {
     W_SOAK = 1 << 5,
     W_ENCODING = 1 << 6,
     W_DISPATCH = 1 << 7,
-    W_ALL = (1 << 8) - 1
+    W_IDLE = 1 << 8,
+    W_ALL = (1 << 9) - 1
 };
 
 struct config {
     const char *base;       /* http://127.0.0.1:PORT */
     const char *hold_url;   /* endpoint that holds the response */
+    const char *idle_url;   /* endpoint that holds it for minutes (idle transfers) */
+    int idle[MAX_CONC_LEVELS]; /* idle transfers beside the active ones */
+    int nidle;
     const char *status_url; /* nginx stub_status, or NULL */
     long requests;          /* per run, throughput */
     int conc[MAX_CONC_LEVELS];
@@ -101,6 +105,8 @@ struct config {
 
 static struct config cfg = {
     .requests = 20000,
+    .idle = {1000, 5000},
+    .nidle = 2,
     .conc = {1, 10, 50, 200},
     .nconc = 4,
     .rounds = 7,
@@ -1000,6 +1006,103 @@ static void bench_dispatch(struct raw_client *raw)
     failures_row(workload, nh.failures, rw.failures);
 }
 
+/* Idle transfers (long polls, event streams): `idle` requests the server
+ * holds for minutes sit beside c=10 active GETs; only the active ones are
+ * timed. A perform/poll loop looks at every socket on each pass; an engine
+ * driven by curl_multi_socket_action and epoll only at the ready ones. */
+static int idle_callback(const char *body, size_t body_len, int status,
+                         const struct nethttp_response *response, void *userdata)
+{
+    (void)body, (void)body_len, (void)status, (void)response, (void)userdata;
+    return 0;
+}
+
+static size_t idle_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    (void)data, (void)userdata;
+    return size * nmemb;
+}
+
+/* Starts `n` idle transfers on one side; `handles` gets what it needs to
+ * stop them. */
+static void idle_start(bool nethttp, struct raw_client *raw, int n, void **handles)
+{
+    for (int i = 0; i < n; i++) {
+        if (nethttp) {
+            handles[i] = nethttp_request(cfg.idle_url, NULL, idle_callback, NULL);
+            if (!handles[i])
+                die("idle request: %s", nethttp_last_error());
+        } else {
+            CURL *easy = curl_easy_init();
+            curl_easy_setopt(easy, CURLOPT_URL, cfg.idle_url);
+            curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+            curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, idle_write);
+            curl_multi_add_handle(raw->multi, easy);
+            handles[i] = easy;
+        }
+    }
+    /* Let them connect and send before the timed part. */
+    double until = now_s() + 1.0 + n / 5000.0;
+    while (now_s() < until) {
+        if (!nethttp) {
+            int running;
+            curl_multi_perform(raw->multi, &running);
+            curl_multi_poll(raw->multi, NULL, 0, 50, NULL);
+        } else {
+            usleep(50000);
+        }
+    }
+}
+
+static void idle_stop(bool nethttp, struct raw_client *raw, int n, void **handles)
+{
+    for (int i = 0; i < n; i++) {
+        if (nethttp) {
+            nethttp_destroy_request(handles[i]);
+        } else {
+            curl_multi_remove_handle(raw->multi, handles[i]);
+            curl_easy_cleanup(handles[i]);
+        }
+    }
+}
+
+static void bench_idle(struct raw_client *raw)
+{
+    if (!cfg.idle_url) {
+        fprintf(stderr, "idle: skipped (no --idle-url: nginx without its echo module)\n");
+        return;
+    }
+    for (int l = 0; l < cfg.nidle; l++) {
+        int n = cfg.idle[l];
+        void **handles = xmalloc((size_t)n * sizeof *handles);
+        struct side_stats nh, rw;
+        memset(&nh, 0, sizeof nh);
+        memset(&rw, 0, sizeof rw);
+        long requests = cfg.requests / 4 > 100 ? cfg.requests / 4 : 100;
+        struct job j = {.url = cfg.small_url, .n = requests, .conc = 10, .expect_len = -1};
+        struct result res;
+        for (int r = 0; r < cfg.rounds; r++) {
+            for (int k = 0; k < 2; k++) {
+                bool nethttp = (r % 2 == 0) == (k == 0);
+                if (!(cfg.sides & (nethttp ? 1 : 2)))
+                    continue;
+                idle_start(nethttp, raw, n, handles);
+                run_side(nethttp, NH_CHAINED, raw, &j, &res);
+                idle_stop(nethttp, raw, n, handles);
+                record(nethttp ? &nh : &rw, &j, &res, -1);
+                fprintf(stderr, "  idle %-5d + c=10           round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n", n,
+                        r + 1, nethttp ? "nethttp" : "raw libcurl", (double)j.n / res.secs,
+                        res.cpu / (double)j.n * 1e6, res.failures ? "  FAILURES" : "");
+            }
+        }
+        char workload[96];
+        snprintf(workload, sizeof workload, "GET small, c=10, beside %d idle transfers (N=%ld)", n, requests);
+        throughput_rows(workload, &nh, &rw, 4.0);
+        failures_row(workload, nh.failures, rw.failures);
+        free(handles);
+    }
+}
+
 static void bench_app_thread(struct raw_client *raw)
 {
     double *lat = xmalloc((size_t)cfg.app_requests * sizeof *lat);
@@ -1491,7 +1594,9 @@ static void usage(void)
           "  --soak N              soak requests per side (1000000)  --soak-conc C (4)\n"
           "  --enc-size BYTES      (4 MiB)  --enc-big BYTES (256 MiB, 0 = skip)\n"
           "  --enc-rounds R        (5)\n"
-          "  --only LIST           throughput,latency,post,download,memory,soak,encoding,dispatch\n"
+          "  --only LIST           throughput,latency,post,download,memory,soak,encoding,dispatch,idle\n"
+          "  --idle-url URL        an endpoint that holds responses for minutes (idle workload)\n"
+          "  --idle LIST           idle transfers beside c=10 active ones (1000,5000)\n"
           "  --markdown FILE       write the table there too\n"
           "  --data FILE           write plot data (TSV) there\n"
           "  --sides nethttp|raw   run one side only (for profiling; no ratios then)\n",
@@ -1512,7 +1617,7 @@ static long arg_long(const char *s)
 static unsigned parse_workloads(const char *list)
 {
     static const char *names[] = {"throughput", "latency", "post",    "download",
-                                  "memory",     "soak",    "encoding", "dispatch"};
+                                  "memory",     "soak",    "encoding", "dispatch", "idle"};
     unsigned w = 0;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
@@ -1551,6 +1656,14 @@ int main(int argc, char **argv)
             for (char *tok = strtok(buf, ","); tok && cfg.nconc < MAX_CONC_LEVELS;
                  tok = strtok(NULL, ","))
                 cfg.conc[cfg.nconc++] = (int)arg_long(tok);
+        } else if (!strcmp(a, "--idle-url"))
+            cfg.idle_url = *v ? v : NULL;
+        else if (!strcmp(a, "--idle")) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", v);
+            cfg.nidle = 0;
+            for (char *tok = strtok(buf, ","); tok && cfg.nidle < MAX_CONC_LEVELS; tok = strtok(NULL, ","))
+                cfg.idle[cfg.nidle++] = (int)arg_long(tok);
         } else if (!strcmp(a, "--rounds"))
             cfg.rounds = (int)arg_long(v);
         else if (!strcmp(a, "--app-requests"))
@@ -1659,6 +1772,10 @@ int main(int argc, char **argv)
     if (cfg.workloads & W_LATENCY) {
         fprintf(stderr, "latency, requests submitted by the application thread\n");
         bench_app_thread(&raw);
+    }
+    if (cfg.workloads & W_IDLE) {
+        fprintf(stderr, "idle transfers\n");
+        bench_idle(&raw);
     }
     if (cfg.workloads & W_DISPATCH) {
         fprintf(stderr, "dispatch mode\n");

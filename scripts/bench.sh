@@ -109,7 +109,7 @@ if [ "$mode" = smoke ]; then
     hold_seconds=1
     args=(--requests 300 --concurrency 1,10,50 --rounds 1 --app-requests 200
           --post-requests 300 --download-rounds 1 --inflight 200 --mem-rounds 1
-          --soak 2000 --enc-size 65536 --enc-big 1048576 --enc-rounds 1)
+          --soak 2000 --enc-size 65536 --enc-big 1048576 --enc-rounds 1 --idle 200)
     out_dir="$build_dir/smoke"
     time_limit=300
 else
@@ -163,7 +163,8 @@ write_nginx_conf() {
     [ "$(id -u)" -eq 0 ] && user_line="user root;"
     if [ -e "$echo_module" ]; then
         module_line="load_module $echo_module;"
-        hold="location = /hold { echo_sleep $hold_seconds; echo held; }"
+        hold="location = /hold { echo_sleep $hold_seconds; echo held; }
+        location = /idle { echo_sleep 300; echo idle; }"
         post="location = /post { echo_read_request_body; echo ok; }"
     else
         hold=""
@@ -284,7 +285,9 @@ echo "bench.sh: descriptor limit $fd_limit; ${pin_nginx:-no pinning} ${pin_bench
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 set +e
-timeout "$time_limit" "${pin_bench[@]}" "$bench" --base "$base" --hold-url "$hold_url" \
+idle_args=()
+[ -e "$echo_module" ] && idle_args=(--idle-url "$base/idle")
+timeout "$time_limit" "${pin_bench[@]}" "$bench" --base "$base" --hold-url "$hold_url" "${idle_args[@]}" \
     --hold-ms "$((hold_seconds * 1000))" --status-url "$base/nginx_status" \
     --download-size "$download_size" \
     --markdown "$out_dir/table.md.tmp" --data "$out_dir/data.tsv.tmp" \

@@ -7,26 +7,34 @@
 //! calls its `done`; a panic in `done` is caught and affects that job only.
 //!
 //! Other threads reach the engine through an `EngineHandle`: commands go over
-//! a channel and libcurl's waker interrupts the wait. The loop drains the
-//! channel on every pass, so a job started from inside a `done` is picked up
-//! on the next pass. The multi handle is created on the engine thread and
-//! dropped there, after every easy handle.
+//! a channel and an eventfd interrupts the wait. The loop drains the channel
+//! on every pass, so a job started from inside a `done` is picked up on the
+//! next pass. The multi handle is created on the engine thread and dropped
+//! there, after every easy handle.
+//!
+//! The loop is driven by `curl_multi_socket_action`: libcurl names the
+//! sockets to watch and its next timeout, the engine waits in epoll
+//! (`poller`) and passes libcurl only the sockets that are ready, so idle
+//! transfers cost nothing per pass.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use curl::easy::{Easy2, Handler};
-use curl::multi::{Easy2Handle, Multi, MultiWaker};
+use curl::multi::{Easy2Handle, Events, Multi};
 
 use crate::id_map::IdMap;
+use crate::poller::{self, Interest, Poller, Waker, Watched};
 
-/// Upper bound of one wait in `Multi::poll`: some libcurl versions can lose a
-/// wake-up that arrives during `perform` (curl#22272); this bounds the delay.
-const MAX_WAIT: Duration = Duration::from_millis(100);
+/// Longest single wait when libcurl has no timeout pending: a safety net
+/// only (wake-ups through the eventfd are not lost).
+const MAX_WAIT: Duration = Duration::from_secs(1);
+/// `Timer::due` when libcurl wants no timeout.
+const NO_TIMEOUT: u64 = u64::MAX;
 
 /// How a job left the engine.
 #[derive(Debug)]
@@ -81,7 +89,7 @@ pub(crate) struct EngineConfig {
 /// How other threads reach one engine. Cheap to share in an `Arc`.
 pub(crate) struct EngineHandle<H: Handler, D: Done<H>> {
     commands: Sender<Command<H, D>>,
-    waker: MultiWaker,
+    waker: Arc<Waker>,
     /// True while the engine is (about to be) blocked in `Multi::poll`. A
     /// busy engine drains the channel anyway, so senders skip the wake-up
     /// system call then. Shared with the engine thread.
@@ -93,13 +101,17 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
     /// Starts the engine thread and waits until its multi handle exists.
     pub(crate) fn spawn(config: EngineConfig) -> Result<Arc<EngineHandle<H, D>>, String> {
         let (commands, inbox) = crossbeam_channel::unbounded();
-        // The engine thread creates the multi handle and hands back its
-        // waker. A plain mutex and condvar: a blocking channel receive would
-        // leave a per-thread context behind in the caller's thread.
-        let handoff: Arc<(Mutex<Option<MultiWaker>>, Condvar)> = Arc::default();
+        let waker =
+            Arc::new(Waker::new().map_err(|e| format!("could not create an eventfd: {e}"))?);
+        let poller = Poller::new().map_err(|e| format!("could not create an epoll set: {e}"))?;
+        // The engine thread reports that its multi handle exists. A plain
+        // mutex and condvar: a blocking channel receive would leave a
+        // per-thread context behind in the caller's thread.
+        let handoff: Arc<(Mutex<bool>, Condvar)> = Arc::default();
         let engine_handoff = Arc::clone(&handoff);
         let waiting = Arc::new(AtomicBool::new(false));
         let engine_waiting = Arc::clone(&waiting);
+        let engine_waker = Arc::clone(&waker);
         let EngineConfig {
             thread_name,
             stack_size,
@@ -117,6 +129,21 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                 if let Some(start) = on_thread_start {
                     start();
                 }
+                // Dropped in reverse order: the multi (and its sockets)
+                // before the epoll set its callback writes to.
+                let mut poller = poller;
+                let waker = engine_waker;
+                poller::watch(
+                    poller.raw(),
+                    waker.raw(),
+                    Interest {
+                        read: true,
+                        write: false,
+                    },
+                );
+                let watched = Arc::new(Mutex::new(Watched::default()));
+                let timer = Arc::new(AtomicU64::new(NO_TIMEOUT));
+                let epoch = Instant::now();
                 let mut multi = Multi::new();
                 let _ = multi.set_max_connects(max_idle_connections);
                 if max_total_connections > 0 {
@@ -125,41 +152,72 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                 if max_host_connections > 0 {
                     let _ = multi.set_max_host_connections(max_host_connections);
                 }
-                let waker = multi.waker();
-                *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker);
+                let epoll = poller.raw();
+                let engine_watched = Arc::clone(&watched);
+                let _ = multi.socket_function(move |socket, events, _| {
+                    let interest = if events.remove() {
+                        None
+                    } else {
+                        Some(Interest {
+                            read: events.input() || events.input_and_output(),
+                            write: events.output() || events.input_and_output(),
+                        })
+                    };
+                    engine_watched
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .watch(epoll, socket, interest);
+                });
+                let engine_timer = Arc::clone(&timer);
+                let _ = multi.timer_function(move |timeout| {
+                    let due = match timeout {
+                        Some(after) => (epoch.elapsed() + after).as_micros() as u64,
+                        None => NO_TIMEOUT,
+                    };
+                    engine_timer.store(due, Ordering::Relaxed);
+                    true
+                });
+                *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
                 engine_handoff.1.notify_all();
                 drop(engine_handoff);
                 Engine {
                     multi: &multi,
                     inbox: &inbox,
                     waiting: &engine_waiting,
+                    poller: &mut poller,
+                    waker: &waker,
+                    watched: &watched,
+                    timer: &timer,
+                    epoch,
                     active: IdMap::default(),
                     finished: Vec::new(),
+                    ready: Vec::new(),
                 }
                 .run();
                 drop(multi);
+                drop(poller);
             })
             .map_err(|e| format!("could not start the engine thread: {e}"))?;
         let (slot, ready) = &*handoff;
-        let mut waker = slot.lock().unwrap_or_else(|p| p.into_inner());
-        while waker.is_none() && !thread.is_finished() {
-            waker = ready
-                .wait_timeout(waker, Duration::from_millis(50))
+        let mut started = slot.lock().unwrap_or_else(|p| p.into_inner());
+        while !*started && !thread.is_finished() {
+            started = ready
+                .wait_timeout(started, Duration::from_millis(50))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        match waker.take() {
-            Some(waker) => Ok(Arc::new(EngineHandle {
+        if *started {
+            drop(started);
+            Ok(Arc::new(EngineHandle {
                 commands,
                 waker,
                 waiting,
                 thread: Mutex::new(Some(thread)),
-            })),
-            None => {
-                drop(waker);
-                let _ = thread.join();
-                Err("the engine thread failed while starting".to_string())
-            }
+            }))
+        } else {
+            drop(started);
+            let _ = thread.join();
+            Err("the engine thread failed while starting".to_string())
         }
     }
 
@@ -169,8 +227,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
         // command before it blocks, or this sees `waiting` and wakes it.
         fence(Ordering::SeqCst);
         if self.waiting.load(Ordering::Relaxed) {
-            // A failed wake-up is covered by MAX_WAIT.
-            let _ = self.waker.wakeup();
+            self.waker.wake();
         }
         Ok(())
     }
@@ -228,8 +285,18 @@ struct Engine<'a, H: Handler, D: Done<H>> {
     multi: &'a Multi,
     inbox: &'a Receiver<Command<H, D>>,
     waiting: &'a AtomicBool,
+    poller: &'a mut Poller,
+    waker: &'a Waker,
+    /// The sockets libcurl watches; shared with its socket callback.
+    watched: &'a Mutex<Watched>,
+    /// When libcurl's next timeout is due: microseconds since `epoch`, or
+    /// `NO_TIMEOUT`. Written by libcurl's timer callback.
+    timer: &'a AtomicU64,
+    epoch: Instant,
     active: IdMap<u64, Active<H, D>>,
     finished: Vec<(u64, Result<(), curl::Error>)>,
+    /// The sockets of the last wait (kept to reuse its memory).
+    ready: Vec<poller::Ready>,
 }
 
 impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
@@ -263,7 +330,25 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
                 Err(TryRecvError::Empty) => break,
             }
         }
-        let _ = self.multi.perform();
+        if self.timeout_due() {
+            let _ = self.multi.timeout();
+        }
+        self.complete_finished();
+        self.wait();
+        true
+    }
+
+    fn now_micros(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    fn timeout_due(&self) -> bool {
+        let due = self.timer.load(Ordering::Relaxed);
+        due != NO_TIMEOUT && due <= self.now_micros()
+    }
+
+    /// Calls `done` for every transfer libcurl reports finished.
+    fn complete_finished(&mut self) {
         let active = &self.active;
         let finished = &mut self.finished;
         self.multi.messages(|message| {
@@ -281,8 +366,6 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
             }
         }
         self.finished = finished;
-        self.wait();
-        true
     }
 
     fn start(&mut self, job: Job<H, D>) {
@@ -332,17 +415,45 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
         }
     }
 
-    /// Blocks in `Multi::poll` unless a command is already queued.
-    fn wait(&self) {
+    /// Waits in epoll for a ready socket, a wake-up or libcurl's next
+    /// timeout (not at all when a command is already queued), then hands
+    /// libcurl the sockets that are ready.
+    fn wait(&mut self) {
         self.waiting.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `EngineHandle::send`: either a sender sees
+        // `waiting` and wakes us, or we see its command here.
         fence(Ordering::SeqCst);
-        if self.inbox.is_empty() {
-            let wait = match self.multi.get_timeout() {
-                Ok(Some(timeout)) => timeout.min(MAX_WAIT),
-                _ => MAX_WAIT,
-            };
-            let _ = self.multi.poll(&mut [], wait);
-        }
+        let timeout = if self.inbox.is_empty() {
+            match self.timer.load(Ordering::Relaxed) {
+                NO_TIMEOUT => MAX_WAIT,
+                due => Duration::from_micros(due.saturating_sub(self.now_micros())).min(MAX_WAIT),
+            }
+        } else {
+            Duration::ZERO
+        };
+        let waker = self.waker.raw();
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.extend(self.poller.wait(Some(timeout)).iter().map(poller::ready));
         self.waiting.store(false, Ordering::Relaxed);
+        for socket in ready.drain(..) {
+            if socket.fd == waker {
+                self.waker.clear();
+                continue;
+            }
+            let epoll = self.poller.raw();
+            if !crate::sync::lock(self.watched).wanted(epoll, socket.fd) {
+                continue;
+            }
+            let mut events = Events::new();
+            events
+                .input(socket.read)
+                .output(socket.write)
+                .error(socket.error);
+            let _ = self.multi.action(socket.fd, &events);
+        }
+        self.ready = ready;
+        if self.timeout_due() {
+            let _ = self.multi.timeout();
+        }
     }
 }

@@ -22,6 +22,7 @@ mod id;
 mod id_map;
 pub mod options;
 mod panic_quiet;
+mod poller;
 mod pool;
 mod redact;
 pub mod request;

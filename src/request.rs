@@ -44,6 +44,9 @@ fn current_thread() -> libc::pthread_t {
 pub(crate) struct InFlight {
     count: AtomicUsize,
     registered: AtomicUsize,
+    /// Threads in `wait_empty`: a wake-up costs a system call, so it is made
+    /// only when someone waits.
+    waiters: AtomicUsize,
     lock: Mutex<()>,
     changed: Condvar,
 }
@@ -59,7 +62,8 @@ impl InFlight {
     }
 
     fn remove(&self) {
-        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 && self.waiters.load(Ordering::SeqCst) > 0
+        {
             // Taking the lock orders this after a waiter's check of `count`.
             drop(lock(&self.lock));
             self.changed.notify_all();
@@ -72,11 +76,16 @@ impl InFlight {
 
     /// Waits until no request is pending or `timeout` passed; true when none is.
     pub(crate) fn wait_empty(&self, timeout: Duration) -> bool {
+        // Registered before `count` is checked (both SeqCst): a `remove`
+        // that empties the group after the check sees the waiter.
+        self.waiters.fetch_add(1, Ordering::SeqCst);
         let guard = lock(&self.lock);
-        let (_guard, _) = self
+        let (guard, _) = self
             .changed
             .wait_timeout_while(guard, timeout, |_| self.count() > 0)
             .unwrap_or_else(|p| p.into_inner());
+        drop(guard);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
         self.count() == 0
     }
 }
