@@ -6,7 +6,7 @@
 //! layer that C callers use through `include/nethttp.h`. Layers, each using
 //! only those below it: `ffi` → `client` → `handles`, `dispatch`, `request`,
 //! `engine`, `transfer`, `pool` → `response`, `options`, `headers`,
-//! `encoding`, `form`, `url`, `error` and other leaves.
+//! `encoding`, `form`, `transport`, `url`, `error` and other leaves.
 
 pub mod client;
 mod dispatch;
@@ -25,6 +25,7 @@ mod pool;
 pub mod request;
 pub mod response;
 mod transfer;
+pub mod transport;
 pub mod url;
 
 pub use client::{cancel, destroy, fetch, request, shutdown, Client, ClientConfig};
