@@ -30,7 +30,8 @@ fn require_chosen_curl() {
              Either install libcurl's development files and rebuild the curl crates:\n\
              \x20   apt-get install libcurl4-openssl-dev     (Debian, Ubuntu; scripts/ensure-tools.sh does this)\n\
              \x20   dnf install libcurl-devel                 (Fedora)\n\
-             \x20   cargo clean -p curl-sys -p curl           (curl-sys does not look again by itself)\n\
+             \x20   cargo clean -p curl-sys -p curl           (curl-sys does not look again by itself;\n\
+             \x20                                            a CMake build: add --target-dir build/cargo)\n\
              \n\
              or choose the bundled libcurl on purpose:\n\
              \x20   cargo build --features bundled-curl\n\

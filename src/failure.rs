@@ -161,6 +161,14 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
         // The certificate or key file could not be loaded, or the key does
         // not belong to the certificate ("unable to set private key file").
         CURLE_SSL_CERTPROBLEM => ClientCertificateUnusable,
+        // libcurl 8's OpenSSL backend reports a key file it cannot use
+        // ("unable to set private key file: ...", "not supported file type
+        // ... for certificate") as a bad argument.
+        CURLE_BAD_FUNCTION_ARGUMENT
+            if says(detail, "private key") || says(detail, "for certificate") =>
+        {
+            ClientCertificateUnusable
+        }
         // The server asked for a certificate we do not have (libcurl's
         // Schannel and Secure Transport backends say so by this code).
         CURLE_SSL_CLIENTCERT => ClientCertificateRequired,
@@ -417,6 +425,17 @@ mod tests {
                 ClientCertificateRequired,
             ),
             (CURLE_SEND_ERROR, "Send failure: Broken pipe", ConnectionClosed),
+            (
+                CURLE_BAD_FUNCTION_ARGUMENT,
+                "unable to set private key file: '/k.pem' type PEM",
+                ClientCertificateUnusable,
+            ),
+            (
+                CURLE_BAD_FUNCTION_ARGUMENT,
+                "not supported file type 'DER' for certificate",
+                ClientCertificateUnusable,
+            ),
+            (CURLE_BAD_FUNCTION_ARGUMENT, "", RequestFailed),
             (
                 CURLE_SSL_CONNECT_ERROR,
                 "OpenSSL/3.0.19: error:0A000418:SSL routines::tlsv1 alert unknown ca",
