@@ -286,7 +286,7 @@ static void check_transport_options_do_not_leak(void) {
     struct nethttp_options *verify = nethttp_options_new();
     struct capture c;
     const char *pem = transport_read_file(server.cert_file);
-    char proxy[128], log_before[4096];
+    char proxy[128];
     int i, mtls = transport_has_feature("mtls");
 
     snprintf(proxy, sizeof proxy, "http://puser:psecret@127.0.0.1:%d", transport.proxy_port);
@@ -321,7 +321,6 @@ static void check_transport_options_do_not_leak(void) {
         capture_free(&c);
     }
     CHECK(strstr(transport_proxy_log(&transport), "tag=leak-proxied auth=Basic cHVzZXI6cHNlY3JldA==") != NULL);
-    snprintf(log_before, sizeof log_before, "%s", transport_proxy_log(&transport));
 
     for (i = 0; i < 16; i++) {
         fetch(&c, "/echo?tag=leak-plain", NULL);
@@ -353,7 +352,7 @@ static void check_transport_options_do_not_leak(void) {
         }
     }
     /* The proxy saw none of the plain requests. */
-    CHECK_STR(transport_proxy_log(&transport), log_before);
+    CHECK(strstr(transport_proxy_log(&transport), "tag=leak-plain") == NULL);
     nethttp_options_free(proxied);
     nethttp_options_free(unix_socket);
     nethttp_options_free(tls);

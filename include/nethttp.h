@@ -981,9 +981,11 @@ enum nethttp_result nethttp_options_set_connect_timeout_ms(struct nethttp_option
 
 /**
  * Verifies servers against the CA certificates in the PEM file at `path`
- * instead of the system's store; NULL goes back to the system's store. The
- * path is copied; the file is read when a request connects (a missing file
- * fails those requests with `"certificate-verify-failed"`).
+ * instead of the system's store (libcurl's CA directory is not used
+ * either); NULL goes back to the system's store. This replaces a CA set in
+ * memory with `nethttp_options_set_ca_pem()`, and that function replaces
+ * this one. The path is copied; the file is read when a request connects
+ * (a missing file fails those requests with `"certificate-verify-failed"`).
  *
  * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
  * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8.

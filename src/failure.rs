@@ -424,7 +424,11 @@ mod tests {
                 "OpenSSL SSL_write: error:0A00045C:SSL routines::tlsv13 alert certificate required",
                 ClientCertificateRequired,
             ),
-            (CURLE_SEND_ERROR, "Send failure: Broken pipe", ConnectionClosed),
+            (
+                CURLE_SEND_ERROR,
+                "Send failure: Broken pipe",
+                ConnectionClosed,
+            ),
             (
                 CURLE_BAD_FUNCTION_ARGUMENT,
                 "unable to set private key file: '/k.pem' type PEM",
@@ -453,7 +457,11 @@ mod tests {
             ),
         ];
         for (code, detail, expected) in cases {
-            assert_eq!(classify(&with_detail(code, detail), NOTHING), expected, "{detail}");
+            assert_eq!(
+                classify(&with_detail(code, detail), NOTHING),
+                expected,
+                "{detail}"
+            );
         }
     }
 

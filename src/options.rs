@@ -571,21 +571,24 @@ mod tests {
         defaults.set_basic_auth(Some(("d", "dpw"))).unwrap();
         defaults.set_ca_file(Some(PathBuf::from("/d/ca.pem")));
         defaults.set_min_tls_version(TlsVersion::Tls13);
-        defaults
-            .set_connect_to(ConnectTo::new("a.test", 443, Some("127.0.0.1")).unwrap());
-        defaults
-            .set_connect_to(ConnectTo::new("b.test", 443, Some("127.0.0.2")).unwrap());
+        defaults.set_connect_to(ConnectTo::new("a.test", 443, Some("127.0.0.1")).unwrap());
+        defaults.set_connect_to(ConnectTo::new("b.test", 443, Some("127.0.0.2")).unwrap());
         defaults.set_unix_socket(Some("/d/sock")).unwrap();
 
         let mut request = Options::new();
         request.set_proxy(Some("")).unwrap();
-        request.set_ca_pem(Some(b"-----BEGIN CERTIFICATE-----")).unwrap();
-        request.set_connect_to(ConnectTo::new("A.TEST", 443, None).unwrap());
         request
-            .set_connect_to(ConnectTo::new("c.test", 80, Some("::1")).unwrap());
+            .set_ca_pem(Some(b"-----BEGIN CERTIFICATE-----"))
+            .unwrap();
+        request.set_connect_to(ConnectTo::new("A.TEST", 443, None).unwrap());
+        request.set_connect_to(ConnectTo::new("c.test", 80, Some("::1")).unwrap());
         request.set_unix_socket(None).unwrap();
         let merged = request.merged_over(&defaults);
-        assert_eq!(merged.proxy(), &Proxy::Direct, "\"\" wins over a default proxy");
+        assert_eq!(
+            merged.proxy(),
+            &Proxy::Direct,
+            "\"\" wins over a default proxy"
+        );
         assert_eq!(merged.basic_auth(), Some(("d", "dpw")));
         assert_eq!(
             merged.ca(),
@@ -603,7 +606,10 @@ mod tests {
         assert_eq!(entries, ["b.test:443:127.0.0.2:443", "c.test:80:[::1]:80"]);
 
         let untouched = Options::new().merged_over(&defaults);
-        assert_eq!(untouched.proxy(), &Proxy::Url("http://127.0.0.1:3128".into()));
+        assert_eq!(
+            untouched.proxy(),
+            &Proxy::Url("http://127.0.0.1:3128".into())
+        );
         assert_eq!(untouched.ca_file(), Some(std::path::Path::new("/d/ca.pem")));
         assert_eq!(Options::new().proxy(), &Proxy::Environment);
         assert_eq!(Options::new().ca(), &CaSource::System);
@@ -626,7 +632,9 @@ mod tests {
             key: None,
         }));
         step(&mut options, "client cert");
-        options.set_ca_pem(Some(b"-----BEGIN CERTIFICATE-----")).unwrap();
+        options
+            .set_ca_pem(Some(b"-----BEGIN CERTIFICATE-----"))
+            .unwrap();
         step(&mut options, "CA in memory");
         options
             .set_pinned_public_key(Some("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))

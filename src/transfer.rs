@@ -241,7 +241,8 @@ fn method_of(options: &Options) -> Result<Cow<'static, CStr>, Error> {
 /// Sets a pointer option to NULL, for options the curl crate cannot unset.
 fn unset_option(easy: &Easy2<Collector>, option: curl_sys::CURLoption) -> Result<(), Error> {
     // SAFETY: `easy.raw()` is a live handle; NULL resets a string option.
-    let code = unsafe { curl_sys::curl_easy_setopt(easy.raw(), option, std::ptr::null::<c_char>()) };
+    let code =
+        unsafe { curl_sys::curl_easy_setopt(easy.raw(), option, std::ptr::null::<c_char>()) };
     if code == curl_sys::CURLE_OK {
         Ok(())
     } else {
@@ -301,7 +302,11 @@ fn set_transport(easy: &mut Easy2<Collector>, options: &Options) -> Result<(), E
         })
         .map_err(setup_error)?;
     }
-    let mut rules = options.connect_to().iter().filter_map(|r| r.curl_entry()).peekable();
+    let mut rules = options
+        .connect_to()
+        .iter()
+        .filter_map(|r| r.curl_entry())
+        .peekable();
     if rules.peek().is_some() {
         // CONNECT_TO, not RESOLVE: RESOLVE fills the multi handle's shared
         // DNS cache, where later requests would find the address.

@@ -452,7 +452,10 @@ mod tests {
     #[test]
     fn connect_to_rules() {
         let rule = ConnectTo::new("Example.test", 443, Some("127.0.0.1")).unwrap();
-        assert_eq!(rule.curl_entry().as_deref(), Some("Example.test:443:127.0.0.1:443"));
+        assert_eq!(
+            rule.curl_entry().as_deref(),
+            Some("Example.test:443:127.0.0.1:443")
+        );
         let v6 = ConnectTo::new("[::1]", 80, Some("[::1]")).unwrap();
         assert_eq!(v6.curl_entry().as_deref(), Some("[::1]:80:[::1]:80"));
         assert!(rule.same_target(&ConnectTo::new("example.TEST", 443, None).unwrap()));
@@ -472,15 +475,30 @@ mod tests {
             cert: PathBuf::from(cert),
             key: key.map(PathBuf::from),
         };
-        assert!(may_share_connections(&pair("/t/a.pem", Some("/t/a-key.pem"))));
-        assert!(may_share_connections(&pair("/t/a.pem", Some("/t/a-key.pem"))));
-        assert!(!may_share_connections(&pair("/t/a.pem", Some("/t/other-key.pem"))));
-        assert!(!may_share_connections(&pair("/T/A.pem", Some("/t/other-key.pem"))));
+        assert!(may_share_connections(&pair(
+            "/t/a.pem",
+            Some("/t/a-key.pem")
+        )));
+        assert!(may_share_connections(&pair(
+            "/t/a.pem",
+            Some("/t/a-key.pem")
+        )));
+        assert!(!may_share_connections(&pair(
+            "/t/a.pem",
+            Some("/t/other-key.pem")
+        )));
+        assert!(!may_share_connections(&pair(
+            "/T/A.pem",
+            Some("/t/other-key.pem")
+        )));
         assert!(!may_share_connections(&pair("/t/a.pem", None)));
         assert!(may_share_connections(&pair("/t/a-key.pem", None)));
         assert!(may_share_connections(&pair("/t/b.pem", None)));
         assert!(may_share_connections(&pair("/t/b.pem", Some("/t/b.pem"))));
-        assert!(may_share_connections(&pair("/t/a.pem", Some("/t/a-key.pem"))));
+        assert!(may_share_connections(&pair(
+            "/t/a.pem",
+            Some("/t/a-key.pem")
+        )));
     }
 
     #[test]
