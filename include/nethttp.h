@@ -424,8 +424,9 @@ const char *nethttp_version(void);
  *   OpenSSL or one of its forks.
  *
  * Words are never renamed; new ones may be added. Look a word up by
- * splitting at spaces rather than with `strstr()`. Any thread; the string
- * is computed once (from `curl_version_info()`) and never freed.
+ * splitting at spaces rather than with `strstr()`. Never NULL, never
+ * fails. Any thread, at any time; the string is computed once (from
+ * `curl_version_info()`), belongs to nethttp and is never freed.
  */
 const char *nethttp_features(void);
 

@@ -195,8 +195,9 @@ pub extern "C" fn nethttp_version() -> *const c_char {
 ///   OpenSSL or one of its forks.
 ///
 /// Words are never renamed; new ones may be added. Look a word up by
-/// splitting at spaces rather than with `strstr()`. Any thread; the string
-/// is computed once (from `curl_version_info()`) and never freed.
+/// splitting at spaces rather than with `strstr()`. Never NULL, never
+/// fails. Any thread, at any time; the string is computed once (from
+/// `curl_version_info()`), belongs to nethttp and is never freed.
 #[no_mangle]
 pub extern "C" fn nethttp_features() -> *const c_char {
     guard(c"".as_ptr(), || Ok(crate::transport::features().as_ptr()))
