@@ -1,7 +1,8 @@
 /* Options: method, body, headers, HEAD, binary bodies, TLS verification. */
-#include "test_util.h"
+#include "test_transport_util.h"
 
 static struct test_server server;
+static struct transport_server transport;
 static char url[256];
 
 static void fetch(struct capture *c, const char *path, const struct nethttp_options *options) {
@@ -272,8 +273,95 @@ static void check_options_do_not_leak_into_later_requests(void) {
     nethttp_options_free(options);
 }
 
+/* The same for the transport and TLS options: requests with every one of
+ * them set, then many plain requests, which reuse those handles (the pool
+ * hands the last one back first). A leaked option would show: the proxy
+ * would log the request, Authorization would be sent, example.test or the
+ * Unix socket would be reachable, the TLS-1.2 listener refused, the wrong
+ * pin or the CA in memory still applied, the client certificate sent. */
+static void check_transport_options_do_not_leak(void) {
+    struct nethttp_options *proxied = nethttp_options_new();
+    struct nethttp_options *unix_socket = nethttp_options_new();
+    struct nethttp_options *tls = nethttp_options_new();
+    struct nethttp_options *verify = nethttp_options_new();
+    struct capture c;
+    const char *pem = transport_read_file(server.cert_file);
+    char proxy[128];
+    int i, mtls = transport_has_feature("mtls");
+
+    snprintf(proxy, sizeof proxy, "http://puser:psecret@127.0.0.1:%d", transport.proxy_port);
+    CHECK_INT(nethttp_options_set_proxy(proxied, proxy), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_no_proxy(proxied, ""), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_basic_auth(proxied, "alice", "s3cr3t-pw"), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_resolve(proxied, "example.test", (unsigned)server.http_port, "127.0.0.1"),
+              NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_unix_socket(unix_socket, transport.unix_socket), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_ca_pem(tls, pem, strlen(pem)), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_min_tls_version(tls, NETHTTP_TLS_1_3), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_pinned_public_key(tls, transport_read_file(transport_file(&transport, 0, "cert.pin"))),
+              NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_client_cert(tls, transport_file(&transport, 0, "client.pem"),
+                                              transport_file(&transport, 1, "client-key.pem")),
+              NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_ca_file(verify, server.cert_file), NETHTTP_RESULT_OK);
+
+    for (i = 0; i < 8; i++) {
+        fetch(&c, "/echo?tag=leak-proxied", proxied);
+        CHECK(test_contains(c.body, c.body_len, "Authorization: Basic YWxpY2U6czNjcjN0LXB3\r\n"));
+        capture_free(&c);
+        capture_init(&c);
+        CHECK(capture_fetch(&c, "http://nethttp-unix.invalid/echo", unix_socket));
+        CHECK_INT(c.status, 200);
+        capture_free(&c);
+        capture_init(&c);
+        CHECK(capture_fetch(&c, test_https_url(url, sizeof url, mtls ? transport.mtls_port : server.https_port,
+                                               "/client-cert"),
+                            tls));
+        CHECK_INT(c.status, 200);
+        capture_free(&c);
+    }
+    CHECK(strstr(transport_proxy_log(&transport), "tag=leak-proxied auth=Basic cHVzZXI6cHNlY3JldA==") != NULL);
+
+    for (i = 0; i < 16; i++) {
+        fetch(&c, "/echo?tag=leak-plain", NULL);
+        CHECK_INT(c.status, 200);
+        CHECK(!test_contains(c.body, c.body_len, "Authorization"));
+        capture_free(&c);
+        capture_init(&c);
+        snprintf(url, sizeof url, "http://example.test:%d/echo", server.http_port);
+        CHECK(capture_fetch(&c, url, NULL));
+        CHECK_INT(c.error_code, NETHTTP_RESULT_RESOLVE_FAILED);
+        capture_free(&c);
+        capture_init(&c);
+        CHECK(capture_fetch(&c, "http://nethttp-unix.invalid/echo", NULL));
+        CHECK_INT(c.error_code, NETHTTP_RESULT_RESOLVE_FAILED);
+        capture_free(&c);
+        capture_init(&c);
+        CHECK(capture_fetch(&c, test_https_url(url, sizeof url, transport.tls12_port, "/tls-version"), verify));
+        CHECK_STR(c.body, "TLSv1.2"); /* no minimum of 1.3, no pin (another key would fail) */
+        capture_free(&c);
+        capture_init(&c);
+        CHECK(capture_fetch(&c, test_https_url(url, sizeof url, server.https_port, "/echo"), NULL));
+        CHECK_INT(c.error_code, NETHTTP_RESULT_CERTIFICATE_VERIFY_FAILED); /* the CA in memory is gone */
+        capture_free(&c);
+        if (mtls) {
+            capture_init(&c);
+            CHECK(capture_fetch(&c, test_https_url(url, sizeof url, transport.mtls_port, "/client-cert"), verify));
+            CHECK_INT(c.error_code, NETHTTP_RESULT_CLIENT_CERTIFICATE_REQUIRED);
+            capture_free(&c);
+        }
+    }
+    /* The proxy saw none of the plain requests. */
+    CHECK(strstr(transport_proxy_log(&transport), "tag=leak-plain") == NULL);
+    nethttp_options_free(proxied);
+    nethttp_options_free(unix_socket);
+    nethttp_options_free(tls);
+    nethttp_options_free(verify);
+}
+
 int main(int argc, char **argv) {
     server = test_server_from_args(argc, argv);
+    transport = transport_server_from_args(argc, argv);
     check_null_options_is_get();
     check_body_makes_a_form_post();
     check_content_type_override_any_case();
@@ -288,5 +376,6 @@ int main(int argc, char **argv) {
     check_options_are_copied();
     check_max_body();
     check_options_do_not_leak_into_later_requests();
+    check_transport_options_do_not_leak();
     return test_finish("test_options");
 }

@@ -81,6 +81,17 @@ build() {
                -DNETHTTP_BUILD_TESTS=OFF -DNETHTTP_BUILD_EXAMPLES=OFF &&
            cmake --build "$build_dir" --target nethttp_bench --parallel "$(nproc)"; } \
            > "$build_dir/bench-build.log" 2>&1; then
+        if [ -z "${curl_sys_cleaned:-}" ] &&
+           grep -q "nethttp: the system's libcurl was not found" "$build_dir/bench-build.log"; then
+            # curl-sys was built bundled before libcurl4-openssl-dev was
+            # there, and does not look again by itself.
+            curl_sys_cleaned=1
+            echo "bench.sh: curl-sys kept a bundled libcurl; rebuilding it against the system's" >&2
+            cargo clean --manifest-path Cargo.toml --target-dir "$build_dir/cargo" --release \
+                -p curl-sys -p curl >/dev/null 2>&1 || true
+            build
+            return
+        fi
         cat "$build_dir/bench-build.log" >&2
         echo "bench.sh: the build failed" >&2
         exit 1

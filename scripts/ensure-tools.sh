@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building nethttp needs beyond a Rust toolchain, a C compiler
 # and python3: cmake (from Debian's packages when we may use apt-get, else
-# from PyPI into the user's site), and pkg-config and OpenSSL's headers where
-# apt-get can install them. Sourced by the other scripts.
+# from PyPI into the user's site), and pkg-config, OpenSSL's headers and
+# libcurl's development files (libcurl4-openssl-dev: nethttp links the
+# system's libcurl unless NETHTTP_BUNDLED_CURL=ON) where apt-get can install
+# them. Sourced by the other scripts.
 set -euo pipefail
 
 nethttp_have() { command -v "$1" >/dev/null 2>&1; }
@@ -32,6 +34,17 @@ if [ ${#missing_packages[@]} -gt 0 ]; then
     echo "nethttp: installing ${missing_packages[*]}" >&2
     nethttp_apt_install "${missing_packages[@]}" ||
         echo "nethttp: could not install ${missing_packages[*]}; install them with your package manager" >&2
+fi
+# libcurl: nethttp builds against the system's (README.md, "Choosing
+# libcurl"); the build stops with a message when it is missing, unless
+# NETHTTP_BUNDLED_CURL=ON asks for the curl crate's bundled copy.
+if [ "${NETHTTP_BUNDLED_CURL:-OFF}" != ON ] && ! pkg-config --exists libcurl 2>/dev/null; then
+    echo "nethttp: installing libcurl4-openssl-dev, libcurl's development files: nethttp links" \
+         "the system's libcurl (HTTP/2, brotli, zstd); NETHTTP_BUNDLED_CURL=ON builds a bundled one instead" >&2
+    if ! nethttp_apt_install libcurl4-openssl-dev; then
+        echo "nethttp: could not install libcurl4-openssl-dev (apt-get's errors, if it ran, are above);" \
+             "install libcurl's development files with your package manager, or set NETHTTP_BUNDLED_CURL=ON" >&2
+    fi
 fi
 if ! nethttp_have cargo && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

@@ -71,11 +71,23 @@ pub enum nethttp_result {
     HeadersTooLarge = 109,
     /// The request failed for another reason; the detail message says which.
     RequestFailed = 199,
+    /// The server demanded a client certificate and none was sent (TLS
+    /// alert `certificate_required`): set one with
+    /// `nethttp_options_set_client_cert()`.
+    ClientCertificateRequired = 200,
+    /// The server refused the client certificate that was sent: TLS alerts
+    /// such as `unknown_ca`, `bad_certificate`, `certificate_expired`,
+    /// `certificate_revoked` or `access_denied`.
+    ClientCertificateRejected = 201,
+    /// The client certificate or its key could not be used, before anything
+    /// was sent: a file is missing or unreadable, is not PEM, or the key does
+    /// not belong to the certificate.
+    ClientCertificateUnusable = 202,
 }
 
 impl nethttp_result {
     /// Every result, for mapping numbers back to codes.
-    pub const ALL: [nethttp_result; 24] = {
+    pub const ALL: [nethttp_result; 27] = {
         use nethttp_result::*;
         [
             Ok,
@@ -102,6 +114,9 @@ impl nethttp_result {
             Cancelled,
             HeadersTooLarge,
             RequestFailed,
+            ClientCertificateRequired,
+            ClientCertificateRejected,
+            ClientCertificateUnusable,
         ]
     };
 
@@ -138,6 +153,9 @@ impl nethttp_result {
             Cancelled => c"cancelled",
             HeadersTooLarge => c"headers-too-large",
             RequestFailed => c"request-failed",
+            ClientCertificateRequired => c"client-certificate-required",
+            ClientCertificateRejected => c"client-certificate-rejected",
+            ClientCertificateUnusable => c"client-certificate-unusable",
         }
     }
 }

@@ -46,6 +46,30 @@ fn says(detail: &str, needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
+/// A TLS alert about our client certificate in libcurl's error text
+/// (OpenSSL's wording: "tlsv13 alert certificate required", "sslv3 alert
+/// bad certificate", "tlsv1 alert unknown ca", ...). A server sends these
+/// only about the client's certificate: when nethttp refuses the server's,
+/// libcurl reports a verification failure instead.
+fn client_certificate_alert(detail: &str) -> Option<nethttp_result> {
+    const REJECTED: [&str; 7] = [
+        "alert bad certificate",
+        "alert unsupported certificate",
+        "alert certificate revoked",
+        "alert certificate expired",
+        "alert certificate unknown",
+        "alert unknown ca",
+        "alert access denied",
+    ];
+    if says(detail, "alert certificate required") {
+        Some(nethttp_result::ClientCertificateRequired)
+    } else if REJECTED.iter().any(|alert| says(detail, alert)) {
+        Some(nethttp_result::ClientCertificateRejected)
+    } else {
+        None
+    }
+}
+
 /// The nethttp code for a failed transfer: by libcurl's code, refined by the
 /// text of its error buffer (`extra_description`) and by `progress`.
 pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
@@ -66,6 +90,14 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
         // No byte of a response; fewer body bytes than announced; a stream
         // reset by an HTTP/2 server; a body that could not be sent again on
         // a fresh connection.
+        // Under TLS 1.3 a server refuses a client certificate (or its
+        // absence) after the handshake, so the alert comes with a send or
+        // receive error, or (TLS 1.2) with the handshake's.
+        CURLE_RECV_ERROR | CURLE_SEND_ERROR | CURLE_SSL_CONNECT_ERROR
+            if client_certificate_alert(detail).is_some() =>
+        {
+            client_certificate_alert(detail).unwrap_or(TlsFailed)
+        }
         CURLE_GOT_NOTHING
         | CURLE_PARTIAL_FILE
         | CURLE_HTTP2_STREAM
@@ -84,7 +116,8 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
                 // An HTTP proxy refused to open a tunnel (libcurl 7).
                 ConnectionRefused
             } else if says(detail, "alert") {
-                // A TLS alert after the handshake, e.g. "certificate required".
+                // Another TLS alert after the handshake (client-certificate
+                // alerts are mapped above).
                 TlsFailed
             } else {
                 ConnectionClosed
@@ -124,14 +157,28 @@ pub fn classify(error: &curl::Error, progress: Progress) -> nethttp_result {
         | CURLE_SSL_PINNEDPUBKEYNOTMATCH
         | CURLE_SSL_INVALIDCERTSTATUS => CertificateVerifyFailed,
 
+        // -- Our client certificate --
+        // The certificate or key file could not be loaded, or the key does
+        // not belong to the certificate ("unable to set private key file").
+        CURLE_SSL_CERTPROBLEM => ClientCertificateUnusable,
+        // libcurl 8's OpenSSL backend reports a key file it cannot use
+        // ("unable to set private key file: ...", "not supported file type
+        // ... for certificate") as a bad argument.
+        CURLE_BAD_FUNCTION_ARGUMENT
+            if says(detail, "private key") || says(detail, "for certificate") =>
+        {
+            ClientCertificateUnusable
+        }
+        // The server asked for a certificate we do not have (libcurl's
+        // Schannel and Secure Transport backends say so by this code).
+        CURLE_SSL_CLIENTCERT => ClientCertificateRequired,
+
         // -- Other TLS failures --
         // Handshake failures (a server that does not speak TLS included),
-        // ciphers, crypto engines, our client certificate, ECH.
+        // protocol versions, ciphers, crypto engines, ECH.
         CURLE_SSL_CONNECT_ERROR
         | CURLE_SSL_CIPHER
         | CURLE_USE_SSL_FAILED
-        | CURLE_SSL_CERTPROBLEM
-        | CURLE_SSL_CLIENTCERT
         | CURLE_SSL_ENGINE_NOTFOUND
         | CURLE_SSL_ENGINE_SETFAILED
         | CURLE_SSL_ENGINE_INITFAILED
@@ -266,7 +313,8 @@ mod tests {
             (CURLE_RECV_ERROR, ConnectionClosed),
             (CURLE_HTTP2_STREAM, ConnectionClosed),
             (CURLE_SSL_CONNECT_ERROR, TlsFailed),
-            (CURLE_SSL_CERTPROBLEM, TlsFailed),
+            (CURLE_SSL_CERTPROBLEM, ClientCertificateUnusable),
+            (CURLE_SSL_CLIENTCERT, ClientCertificateRequired),
             (CURLE_SSL_CIPHER, TlsFailed),
             (CURLE_WEIRD_SERVER_REPLY, ProtocolError),
             (CURLE_HTTP2, ProtocolError),
@@ -346,13 +394,74 @@ mod tests {
             ("", ConnectionClosed),
             ("CONNECT tunnel failed, response 403", ConnectionRefused),
             (
-                "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required",
+                "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0",
+                ClientCertificateRequired,
+            ),
+            (
+                "OpenSSL SSL_read: error:0A000418:SSL routines::tlsv1 alert unknown ca, errno 0",
+                ClientCertificateRejected,
+            ),
+            (
+                "OpenSSL SSL_read: error:0A000412:SSL routines::sslv3 alert bad certificate, errno 0",
+                ClientCertificateRejected,
+            ),
+            (
+                "OpenSSL SSL_read: error:0A000438:SSL routines::tlsv1 alert internal error",
                 TlsFailed,
             ),
         ];
         for (detail, expected) in cases {
             let error = with_detail(CURLE_RECV_ERROR, detail);
             assert_eq!(classify(&error, IN_HEADERS), expected, "{detail}");
+        }
+    }
+
+    #[test]
+    fn client_certificate_alerts_win_over_the_code() {
+        let cases = [
+            (
+                CURLE_SEND_ERROR,
+                "OpenSSL SSL_write: error:0A00045C:SSL routines::tlsv13 alert certificate required",
+                ClientCertificateRequired,
+            ),
+            (
+                CURLE_SEND_ERROR,
+                "Send failure: Broken pipe",
+                ConnectionClosed,
+            ),
+            (
+                CURLE_BAD_FUNCTION_ARGUMENT,
+                "unable to set private key file: '/k.pem' type PEM",
+                ClientCertificateUnusable,
+            ),
+            (
+                CURLE_BAD_FUNCTION_ARGUMENT,
+                "not supported file type 'DER' for certificate",
+                ClientCertificateUnusable,
+            ),
+            (CURLE_BAD_FUNCTION_ARGUMENT, "", RequestFailed),
+            (
+                CURLE_SSL_CONNECT_ERROR,
+                "OpenSSL/3.0.19: error:0A000418:SSL routines::tlsv1 alert unknown ca",
+                ClientCertificateRejected,
+            ),
+            (
+                CURLE_SSL_CONNECT_ERROR,
+                "OpenSSL/3.0.19: error:0A00042E:SSL routines::tlsv1 alert protocol version",
+                TlsFailed,
+            ),
+            (
+                CURLE_SSL_CONNECT_ERROR,
+                "OpenSSL/3.0.19: error:0A000410:SSL routines::sslv3 alert handshake failure",
+                TlsFailed,
+            ),
+        ];
+        for (code, detail, expected) in cases {
+            assert_eq!(
+                classify(&with_detail(code, detail), NOTHING),
+                expected,
+                "{detail}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@
 //! layer that C callers use through `include/nethttp.h`. Layers, each using
 //! only those below it: `ffi` → `client` → `handles`, `dispatch`, `request`,
 //! `engine`, `transfer`, `pool` → `response`, `options`, `headers`,
-//! `encoding`, `form`, `url`, `error` and other leaves.
+//! `encoding`, `form`, `transport`, `url`, `error` and other leaves.
 
 pub mod client;
 mod dispatch;
@@ -29,6 +29,7 @@ pub mod request;
 pub mod response;
 mod sync;
 mod transfer;
+pub mod transport;
 pub mod url;
 mod url_cache;
 

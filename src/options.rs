@@ -6,10 +6,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{nethttp_result, Error};
+use crate::transport::{self, ClientCert, ConnectTo, Proxy, TlsVersion};
 
 /// The connect timeout used unless the caller sets another: libcurl has none
 /// by default, and a request must not wait forever for a dead host.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The CA certificates a request verifies servers with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaSource {
+    /// The system's store (libcurl's built-in CA file and directory).
+    System,
+    /// A PEM file, instead of the system's store.
+    File(PathBuf),
+    /// PEM certificates in memory, instead of the system's store.
+    Pem(Vec<u8>),
+}
 
 /// What a header asks libcurl to do with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +56,22 @@ pub struct Options {
     insecure: Option<bool>,
     timeout: Option<Option<Duration>>,
     connect_timeout: Option<Option<Duration>>,
-    ca_file: Option<Option<PathBuf>>,
+    /// One field for the CA file and the CA in memory: setting either
+    /// replaces the other, and a request's replaces a default's.
+    ca: Option<CaSource>,
     max_body: Option<Option<u64>>,
+    proxy: Option<Proxy>,
+    /// `Some(None)`: the environment's `no_proxy`.
+    no_proxy: Option<Option<String>>,
+    client_cert: Option<Option<ClientCert>>,
+    pinned_public_key: Option<Option<String>>,
+    min_tls_version: Option<TlsVersion>,
+    /// Merged by host and port, like headers by name; a rule without an
+    /// address cancels a default's rule for the same host and port.
+    connect_to: Vec<ConnectTo>,
+    unix_socket: Option<Option<PathBuf>>,
+    /// (user, password)
+    basic_auth: Option<Option<(String, String)>>,
     /// Names this exact set of values: 0 for untouched options, and a
     /// process-wide unique number after every change. Two options with the
     /// same version hold the same values (a clone keeps it), so a libcurl
@@ -199,14 +225,36 @@ impl Options {
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
 
-    /// A PEM file of CA certificates to trust instead of the system store.
+    /// A PEM file of CA certificates to trust instead of the system store;
+    /// `None` goes back to the system store. Replaces a CA set in memory.
     pub fn set_ca_file(&mut self, path: Option<PathBuf>) {
-        self.ca_file = Some(path);
+        self.ca = Some(path.map_or(CaSource::System, CaSource::File));
         self.changed();
     }
 
     pub fn ca_file(&self) -> Option<&std::path::Path> {
-        self.ca_file.as_ref().and_then(|p| p.as_deref())
+        match &self.ca {
+            Some(CaSource::File(path)) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// PEM CA certificates in memory, trusted instead of the system store;
+    /// `None` goes back to the system store. Replaces a CA file.
+    pub fn set_ca_pem(&mut self, pem: Option<&[u8]>) -> Result<(), Error> {
+        self.ca = Some(match pem {
+            None => CaSource::System,
+            Some(pem) => {
+                transport::check_ca_pem(pem)?;
+                CaSource::Pem(pem.to_vec())
+            }
+        });
+        self.changed();
+        Ok(())
+    }
+
+    pub fn ca(&self) -> &CaSource {
+        self.ca.as_ref().unwrap_or(&CaSource::System)
     }
 
     /// The largest response body accepted; `None` accepts any size, and so
@@ -218,6 +266,118 @@ impl Options {
 
     pub fn max_body(&self) -> Option<u64> {
         self.max_body.flatten()
+    }
+
+    /// `None`: the environment's proxy; `Some("")`: no proxy at all;
+    /// otherwise a proxy URL (see `transport::check_proxy_url`).
+    pub fn set_proxy(&mut self, proxy: Option<&str>) -> Result<(), Error> {
+        let proxy = match proxy {
+            None => Proxy::Environment,
+            Some("") => Proxy::Direct,
+            Some(url) => {
+                transport::check_proxy_url(url)?;
+                Proxy::Url(url.to_string())
+            }
+        };
+        self.proxy = Some(proxy);
+        self.changed();
+        Ok(())
+    }
+
+    pub fn proxy(&self) -> &Proxy {
+        self.proxy.as_ref().unwrap_or(&Proxy::Environment)
+    }
+
+    /// Hosts reached without the proxy; `None`: the environment's `no_proxy`.
+    pub fn set_no_proxy(&mut self, hosts: Option<&str>) -> Result<(), Error> {
+        if let Some(hosts) = hosts {
+            transport::check_no_proxy(hosts)?;
+        }
+        self.no_proxy = Some(hosts.map(str::to_string));
+        self.changed();
+        Ok(())
+    }
+
+    pub fn no_proxy(&self) -> Option<&str> {
+        self.no_proxy.as_ref().and_then(|h| h.as_deref())
+    }
+
+    /// A client certificate (and key) for servers that ask for one; `None`
+    /// sends none.
+    pub fn set_client_cert(&mut self, cert: Option<ClientCert>) {
+        self.client_cert = Some(cert);
+        self.changed();
+    }
+
+    pub fn client_cert(&self) -> Option<&ClientCert> {
+        self.client_cert.as_ref().and_then(|c| c.as_ref())
+    }
+
+    /// `sha256//` pins the server's public key must match one of; `None`
+    /// pins nothing.
+    pub fn set_pinned_public_key(&mut self, pins: Option<&str>) -> Result<(), Error> {
+        if let Some(pins) = pins {
+            transport::check_pins(pins)?;
+        }
+        self.pinned_public_key = Some(pins.map(str::to_string));
+        self.changed();
+        Ok(())
+    }
+
+    pub fn pinned_public_key(&self) -> Option<&str> {
+        self.pinned_public_key.as_ref().and_then(|p| p.as_deref())
+    }
+
+    pub fn set_min_tls_version(&mut self, version: TlsVersion) {
+        self.min_tls_version = Some(version);
+        self.changed();
+    }
+
+    pub fn min_tls_version(&self) -> Option<TlsVersion> {
+        self.min_tls_version
+    }
+
+    /// Adds a rule, replacing one for the same host and port.
+    pub fn set_connect_to(&mut self, rule: ConnectTo) {
+        merge_connect_to(&mut self.connect_to, rule);
+        self.changed();
+    }
+
+    /// The rules, cancelling ones (without an address) included.
+    pub fn connect_to(&self) -> &[ConnectTo] {
+        &self.connect_to
+    }
+
+    /// HTTP over this Unix socket; `None` uses TCP.
+    pub fn set_unix_socket(&mut self, path: Option<&str>) -> Result<(), Error> {
+        if let Some(path) = path {
+            transport::check_unix_socket_path(path)?;
+        }
+        self.unix_socket = Some(path.map(PathBuf::from));
+        self.changed();
+        Ok(())
+    }
+
+    pub fn unix_socket(&self) -> Option<&std::path::Path> {
+        self.unix_socket.as_ref().and_then(|p| p.as_deref())
+    }
+
+    /// Basic authentication; `None` sends only what the URL holds.
+    pub fn set_basic_auth(&mut self, credentials: Option<(&str, &str)>) -> Result<(), Error> {
+        if let Some((user, _)) = credentials {
+            transport::check_basic_auth(user)?;
+        }
+        self.basic_auth = Some(credentials.map(|(u, p)| (u.to_string(), p.to_string())));
+        self.changed();
+        Ok(())
+    }
+
+    /// (user, password)
+    pub fn basic_auth(&self) -> Option<(&str, &str)> {
+        self.basic_auth
+            .as_ref()
+            .and_then(|c| c.as_ref())
+            .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// These options over `defaults`: every field set here wins, the others
@@ -235,6 +395,10 @@ impl Options {
                 None => headers.push((name.clone(), value.clone())),
             }
         }
+        let mut connect_to = defaults.connect_to.clone();
+        for rule in &self.connect_to {
+            merge_connect_to(&mut connect_to, rule.clone());
+        }
         Options {
             headers,
             body: self.body.clone().or_else(|| defaults.body.clone()),
@@ -242,8 +406,28 @@ impl Options {
             insecure: self.insecure.or(defaults.insecure),
             timeout: self.timeout.or(defaults.timeout),
             connect_timeout: self.connect_timeout.or(defaults.connect_timeout),
-            ca_file: self.ca_file.clone().or_else(|| defaults.ca_file.clone()),
+            ca: self.ca.clone().or_else(|| defaults.ca.clone()),
             max_body: self.max_body.or(defaults.max_body),
+            proxy: self.proxy.clone().or_else(|| defaults.proxy.clone()),
+            no_proxy: self.no_proxy.clone().or_else(|| defaults.no_proxy.clone()),
+            client_cert: self
+                .client_cert
+                .clone()
+                .or_else(|| defaults.client_cert.clone()),
+            pinned_public_key: self
+                .pinned_public_key
+                .clone()
+                .or_else(|| defaults.pinned_public_key.clone()),
+            min_tls_version: self.min_tls_version.or(defaults.min_tls_version),
+            connect_to,
+            unix_socket: self
+                .unix_socket
+                .clone()
+                .or_else(|| defaults.unix_socket.clone()),
+            basic_auth: self
+                .basic_auth
+                .clone()
+                .or_else(|| defaults.basic_auth.clone()),
             version: self.version,
         }
     }
@@ -251,6 +435,14 @@ impl Options {
     /// True when nothing was ever set (merging over defaults is a no-op).
     pub fn is_untouched(&self) -> bool {
         self.version == 0
+    }
+}
+
+/// Puts `rule` into `rules`, replacing a rule for the same host and port.
+fn merge_connect_to(rules: &mut Vec<ConnectTo>, rule: ConnectTo) {
+    match rules.iter_mut().find(|r| r.same_target(&rule)) {
+        Some(slot) => *slot = rule,
+        None => rules.push(rule),
     }
 }
 
@@ -373,5 +565,97 @@ mod tests {
             );
         }
         assert_eq!(options.method(), Some("BREW"));
+    }
+
+    #[test]
+    fn transport_options_merge_field_by_field() {
+        let mut defaults = Options::new();
+        defaults.set_proxy(Some("http://127.0.0.1:3128")).unwrap();
+        defaults.set_basic_auth(Some(("d", "dpw"))).unwrap();
+        defaults.set_ca_file(Some(PathBuf::from("/d/ca.pem")));
+        defaults.set_min_tls_version(TlsVersion::Tls13);
+        defaults.set_connect_to(ConnectTo::new("a.test", 443, Some("127.0.0.1")).unwrap());
+        defaults.set_connect_to(ConnectTo::new("b.test", 443, Some("127.0.0.2")).unwrap());
+        defaults.set_unix_socket(Some("/d/sock")).unwrap();
+
+        let mut request = Options::new();
+        request.set_proxy(Some("")).unwrap();
+        request
+            .set_ca_pem(Some(b"-----BEGIN CERTIFICATE-----"))
+            .unwrap();
+        request.set_connect_to(ConnectTo::new("A.TEST", 443, None).unwrap());
+        request.set_connect_to(ConnectTo::new("c.test", 80, Some("::1")).unwrap());
+        request.set_unix_socket(None).unwrap();
+        let merged = request.merged_over(&defaults);
+        assert_eq!(
+            merged.proxy(),
+            &Proxy::Direct,
+            "\"\" wins over a default proxy"
+        );
+        assert_eq!(merged.basic_auth(), Some(("d", "dpw")));
+        assert_eq!(
+            merged.ca(),
+            &CaSource::Pem(b"-----BEGIN CERTIFICATE-----".to_vec()),
+            "a CA in memory replaces a default CA file"
+        );
+        assert_eq!(merged.ca_file(), None);
+        assert_eq!(merged.min_tls_version(), Some(TlsVersion::Tls13));
+        assert_eq!(merged.unix_socket(), None, "an explicit TCP wins");
+        let entries: Vec<_> = merged
+            .connect_to()
+            .iter()
+            .filter_map(ConnectTo::curl_entry)
+            .collect();
+        assert_eq!(entries, ["b.test:443:127.0.0.2:443", "c.test:80:[::1]:80"]);
+
+        let untouched = Options::new().merged_over(&defaults);
+        assert_eq!(
+            untouched.proxy(),
+            &Proxy::Url("http://127.0.0.1:3128".into())
+        );
+        assert_eq!(untouched.ca_file(), Some(std::path::Path::new("/d/ca.pem")));
+        assert_eq!(Options::new().proxy(), &Proxy::Environment);
+        assert_eq!(Options::new().ca(), &CaSource::System);
+    }
+
+    #[test]
+    fn every_transport_setter_changes_the_version() {
+        let mut options = Options::new();
+        let mut last = options.version();
+        let mut step = |options: &mut Options, what: &str| {
+            assert_ne!(options.version(), last, "{what} did not change the version");
+            last = options.version();
+        };
+        options.set_proxy(Some("socks5h://127.0.0.1:1080")).unwrap();
+        step(&mut options, "proxy");
+        options.set_no_proxy(Some("localhost")).unwrap();
+        step(&mut options, "no_proxy");
+        options.set_client_cert(Some(ClientCert {
+            cert: PathBuf::from("c.pem"),
+            key: None,
+        }));
+        step(&mut options, "client cert");
+        options
+            .set_ca_pem(Some(b"-----BEGIN CERTIFICATE-----"))
+            .unwrap();
+        step(&mut options, "CA in memory");
+        options
+            .set_pinned_public_key(Some("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+            .unwrap();
+        step(&mut options, "pins");
+        options.set_min_tls_version(TlsVersion::Tls12);
+        step(&mut options, "min TLS version");
+        options.set_connect_to(ConnectTo::new("h", 1, Some("127.0.0.1")).unwrap());
+        step(&mut options, "connect to");
+        options.set_unix_socket(Some("/s")).unwrap();
+        step(&mut options, "unix socket");
+        options.set_basic_auth(Some(("u", "p"))).unwrap();
+        step(&mut options, "basic auth");
+        let before = options.version();
+        assert!(options.set_proxy(Some("ftp://h")).is_err());
+        assert!(options.set_basic_auth(Some(("a:b", "p"))).is_err());
+        assert!(options.set_ca_pem(Some(b"not pem")).is_err());
+        assert_eq!(options.version(), before, "refused values change nothing");
+        assert_eq!(options.basic_auth(), Some(("u", "p")));
     }
 }

@@ -13,9 +13,10 @@ use crate::error::{nethttp_result, Error};
 use crate::failure;
 use crate::headers::LazyHeaders;
 use crate::id::RequestId;
-use crate::options::{HeaderValue, Options};
+use crate::options::{CaSource, HeaderValue, Options};
 use crate::pool::HandlePool;
 use crate::response::{Failure, Response, Timings};
+use crate::transport::{self, Proxy, TlsVersion};
 use crate::url_cache::{ParsedUrl, UrlCache};
 use std::sync::Arc;
 
@@ -251,6 +252,97 @@ fn method_of(options: &Options) -> Result<Cow<'static, CStr>, Error> {
     })
 }
 
+/// Sets a pointer option to NULL, for options the curl crate cannot unset.
+fn unset_option(easy: &Easy2<Collector>, option: curl_sys::CURLoption) -> Result<(), Error> {
+    // SAFETY: `easy.raw()` is a live handle; NULL resets a string option.
+    let code =
+        unsafe { curl_sys::curl_easy_setopt(easy.raw(), option, std::ptr::null::<c_char>()) };
+    if code == curl_sys::CURLE_OK {
+        Ok(())
+    } else {
+        Err(setup_error(curl::Error::new(code)))
+    }
+}
+
+/// Proxy, CA, client certificate, pins, TLS version, CONNECT_TO, Unix socket
+/// and Basic authentication. Only what the options set is touched: a fresh
+/// or reset handle has libcurl's defaults for everything else.
+fn set_transport(easy: &mut Easy2<Collector>, options: &Options) -> Result<(), Error> {
+    match options.proxy() {
+        Proxy::Environment => {}
+        // An empty proxy turns the environment's proxy off too.
+        Proxy::Direct => easy.proxy("").map_err(setup_error)?,
+        Proxy::Url(url) => easy.proxy(url).map_err(setup_error)?,
+    }
+    if let Some(hosts) = options.no_proxy() {
+        easy.noproxy(hosts).map_err(setup_error)?;
+    }
+    match options.ca() {
+        CaSource::System => {}
+        // libcurl would still trust its built-in CA directory (Debian's
+        // /etc/ssl/certs) beside a CA file or blob: "instead" means instead.
+        CaSource::File(path) => {
+            easy.cainfo(path).map_err(setup_error)?;
+            unset_option(easy, curl_sys::CURLOPT_CAPATH)?;
+        }
+        CaSource::Pem(pem) => {
+            easy.ssl_cainfo_blob(pem).map_err(setup_error)?;
+            unset_option(easy, curl_sys::CURLOPT_CAPATH)?;
+        }
+    }
+    if let Some(cert) = options.client_cert() {
+        easy.ssl_cert(&cert.cert).map_err(setup_error)?;
+        easy.ssl_cert_type("PEM").map_err(setup_error)?;
+        if let Some(key) = &cert.key {
+            easy.ssl_key(key).map_err(setup_error)?;
+            easy.ssl_key_type("PEM").map_err(setup_error)?;
+        }
+        if !transport::may_share_connections(cert) {
+            // This certificate file was first used with another key file:
+            // a connection or TLS session of that key must not serve this
+            // request, and this one's must serve no other.
+            easy.fresh_connect(true).map_err(setup_error)?;
+            easy.forbid_reuse(true).map_err(setup_error)?;
+            easy.ssl_sessionid_cache(false).map_err(setup_error)?;
+        }
+    }
+    if let Some(pins) = options.pinned_public_key() {
+        easy.pinned_public_key(pins).map_err(setup_error)?;
+    }
+    if let Some(version) = options.min_tls_version() {
+        easy.ssl_version(match version {
+            TlsVersion::Tls12 => curl::easy::SslVersion::Tlsv12,
+            TlsVersion::Tls13 => curl::easy::SslVersion::Tlsv13,
+        })
+        .map_err(setup_error)?;
+    }
+    let mut rules = options
+        .connect_to()
+        .iter()
+        .filter_map(|r| r.curl_entry())
+        .peekable();
+    if rules.peek().is_some() {
+        // CONNECT_TO, not RESOLVE: RESOLVE fills the multi handle's shared
+        // DNS cache, where later requests would find the address.
+        let mut list = List::new();
+        for rule in rules {
+            list.append(&rule).map_err(setup_error)?;
+        }
+        easy.connect_to(list).map_err(setup_error)?;
+    }
+    if let Some(path) = options.unix_socket() {
+        easy.unix_socket_path(Some(path)).map_err(setup_error)?;
+    }
+    if let Some((user, password)) = options.basic_auth() {
+        easy.username(user).map_err(setup_error)?;
+        easy.password(password).map_err(setup_error)?;
+        let mut basic = curl::easy::Auth::new();
+        basic.basic(true);
+        easy.http_auth(&basic).map_err(setup_error)?;
+    }
+    Ok(())
+}
+
 /// Builds the easy handle for a request. Runs on the caller's thread.
 pub(crate) fn prepare(
     url: &str,
@@ -302,9 +394,7 @@ pub(crate) fn prepare(
         // Refuses an announced Content-Length early; the collector checks the rest.
         easy.max_filesize(max_body).map_err(setup_error)?;
     }
-    if let Some(ca_file) = options.ca_file() {
-        easy.cainfo(ca_file).map_err(setup_error)?;
-    }
+    set_transport(&mut easy, options)?;
     if let Some(body) = options.body() {
         easy.post(true).map_err(setup_error)?;
         easy.post_fields_copy(body).map_err(setup_error)?;

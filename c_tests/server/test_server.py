@@ -14,14 +14,26 @@ Common options: --max-lifetime SECONDS (default 1800; the server exits by
 itself after that, 0 = no limit) and --verbose (log every request).
 
 The port file holds one line
-"HTTP_PORT HTTPS_PORT EXPIRED_PORT WRONGHOST_PORT\\n"; read the fields you
-need from the left (more may be appended, never reordered).  HTTP_PORT and
-HTTPS_PORT bind 127.0.0.1 on ephemeral ports (and ::1 on the same ports when
-possible); the two extra HTTPS listeners (127.0.0.1 only) serve the same
-endpoints with a certificate that fails verification against cert.pem:
-EXPIRED_PORT with expired.pem (expired in 2001), WRONGHOST_PORT with
-wronghost.pem (valid, but only for DNS:wrong-host.example).  The pid file
-defaults to F + ".pid".
+"HTTP_PORT HTTPS_PORT EXPIRED_PORT WRONGHOST_PORT MTLS_PORT TLS12_PORT
+EXAMPLE_PORT PROXY_PORT\\n"; read the fields you need from the left (more
+may be appended, never reordered).  HTTP_PORT and HTTPS_PORT bind 127.0.0.1
+on ephemeral ports (and ::1 on the same ports when possible); the other
+listeners bind 127.0.0.1 only.  The extra HTTPS listeners serve the same
+endpoints:
+  EXPIRED_PORT    with expired.pem (expired in 2001), which fails
+                  verification against cert.pem
+  WRONGHOST_PORT  with wronghost.pem (valid, but only for
+                  DNS:wrong-host.example)
+  MTLS_PORT       with cert.pem, requiring a client certificate issued by
+                  cert.pem (client.pem is one); after a failed handshake it
+                  reads until the client closes, so the client reads the
+                  server's alert instead of a reset
+  TLS12_PORT      with cert.pem, TLS 1.2 at most
+  EXAMPLE_PORT    with example-test.pem (valid only for DNS:example.test)
+PROXY_PORT is a forwarding HTTP proxy (see "Proxy" below).  The server also
+serves plain HTTP on a Unix socket in a directory of its own under the
+temporary directory; its path is written to F + ".unix" before the port
+file.  The pid file defaults to F + ".pid".
 
 Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /echo, /echo/...           request line, header lines and body, verbatim
@@ -44,6 +56,10 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
                              ID as for /conn, P the most requests with tag T
                              served at once so far (so the largest P over a
                              batch of requests is the batch's concurrency)
+  /client-cert               CN of the client certificate of this TLS
+                             connection, or "none"
+  /tls-version               the TLS version of this connection
+                             ("TLSv1.3", ...), or "none"
   anything else              404 "not found"
 A malformed argument (e.g. /status/abc) gets 400 "bad argument: ...".
 
@@ -74,7 +90,24 @@ Fault endpoints (each answers once, then closes the connection unless noted):
   /close-early (above) is the Content-Length-larger-than-sent case and
   /close-no-response the close-before-headers case.
 
-expired*.pem and wronghost*.pem were made by gen_fault_certs.sh (leaf
+Proxy (PROXY_PORT): one request per connection, to loopback targets only
+(127.0.0.1, ::1, localhost):
+  GET http://HOST:PORT/PATH  forwarded as "GET /PATH" with "Connection: close"
+                             (Proxy-Authorization and Proxy-Connection
+                             dropped); the answer is relayed until the
+                             target closes
+  CONNECT HOST:PORT          "200 Connection established", then bytes are
+                             relayed both ways (a TLS tunnel)
+  GET /proxy/log             what the proxy saw so far, one line per request:
+                             "METHOD TARGET auth=VALUE" (VALUE the
+                             Proxy-Authorization header, or "-")
+  GET /proxy/clear           forgets the log
+A Proxy-Authorization other than Basic for puser:psecret gets 407 (a request
+without one is let through).
+
+expired*.pem and wronghost*.pem were made by gen_fault_certs.sh; the
+certificates of the transport tests (example-test*.pem, client*.pem,
+rogue-client*.pem, cert.pin) by gen_transport_certs.sh (leaf
 certificates issued by cert.pem).
 cert.pem / key.pem were made by gen_cert.sh in this directory, i.e.
   openssl req -new -newkey rsa:2048 -nodes -keyout key.pem -subj /CN=localhost
@@ -84,6 +117,7 @@ cert.pem / key.pem were made by gen_cert.sh in this directory, i.e.
 """
 
 import argparse
+import base64
 import http
 import logging
 import os
@@ -93,8 +127,11 @@ import signal
 import socket
 import ssl
 import struct
+import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from urllib.parse import parse_qs
@@ -106,6 +143,11 @@ EXPIRED_CERT_FILE = os.path.join(HERE, "expired.pem")
 EXPIRED_KEY_FILE = os.path.join(HERE, "expired-key.pem")
 WRONGHOST_CERT_FILE = os.path.join(HERE, "wronghost.pem")
 WRONGHOST_KEY_FILE = os.path.join(HERE, "wronghost-key.pem")
+EXAMPLE_CERT_FILE = os.path.join(HERE, "example-test.pem")
+EXAMPLE_KEY_FILE = os.path.join(HERE, "example-test-key.pem")
+PROXY_USER, PROXY_PASSWORD = "puser", "psecret"
+PROXY_TARGETS = ("127.0.0.1", "::1", "[::1]", "localhost")
+ALERT_DRAIN_TIMEOUT = 5.0    # seconds a refused mTLS client may keep reading
 
 LISTEN_BACKLOG = 4096
 HANDSHAKE_TIMEOUT = 10.0     # seconds for a TLS handshake
@@ -380,14 +422,20 @@ class Connection:
             self._close()
 
     def _setup(self):
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.sock.family != socket.AF_UNIX:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.tls_ctx is not None:
             # Handshake here, in the connection thread, so a slow or failing
             # client never stalls the accept loop.
             self.sock.settimeout(HANDSHAKE_TIMEOUT)
             self.sock = self.tls_ctx.wrap_socket(
                 self.sock, server_side=True, do_handshake_on_connect=False)
-            self.sock.do_handshake()
+            try:
+                self.sock.do_handshake()
+            except ssl.SSLError:
+                if self.tls_ctx.verify_mode == ssl.CERT_REQUIRED:
+                    drain_raw(self.sock)
+                raise
         self.sock.settimeout(IDLE_TIMEOUT)
         self.rfile = self.sock.makefile("rb", buffering=64 * 1024)
 
@@ -463,6 +511,25 @@ class Connection:
         self.send_head(status, [("Content-Type", ctype),
                                 ("Content-Length", str(len(body))),
                                 *headers], body)
+
+
+def drain_raw(sock):
+    """After a refused client certificate (sent after the handshake under
+    TLS 1.3): read and drop what the client sends until it closes, so that
+    closing does not reset the connection before the client reads the
+    alert."""
+    deadline = time.monotonic() + ALERT_DRAIN_TIMEOUT
+    fd = sock.fileno()
+    while fd >= 0:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready or not os.read(fd, 65536):
+                return
+        except OSError:
+            return
 
 
 def reason(status):
@@ -696,6 +763,24 @@ def h_track(c, req, _arg):
     c.respond(200, b"conn %d peak %d" % (c.conn_id, peak))
 
 
+def h_client_cert(c, req, _arg):
+    name = "none"
+    if isinstance(c.sock, ssl.SSLSocket):
+        cert = c.sock.getpeercert() or {}
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    name = value
+    c.respond(200, name.encode())
+
+
+def h_tls_version(c, req, _arg):
+    version = "none"
+    if isinstance(c.sock, ssl.SSLSocket):
+        version = c.sock.version() or "none"
+    c.respond(200, version.encode())
+
+
 def h_stats(c, req, _arg):
     c.respond(200, b"requests %d connections %d" % STATS.snapshot())
 
@@ -713,6 +798,8 @@ EXACT_ROUTES = {
     "/close-no-response": h_close_no_response,
     "/header": h_header,
     "/stats": h_stats,
+    "/client-cert": h_client_cert,
+    "/tls-version": h_tls_version,
     "/trickle": h_trickle,
     "/track": h_track,
     "/fault/reset": h_fault_reset,
@@ -750,27 +837,192 @@ def route(path):
 
 
 # --------------------------------------------------------------------------
+# Proxy
+
+class ProxyLog:
+    """What the proxy saw: one line per request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._lines = []
+
+    def add(self, line):
+        with self._lock:
+            self._lines.append(line)
+
+    def text(self):
+        with self._lock:
+            return "".join(line + "\n" for line in self._lines)
+
+    def clear(self):
+        with self._lock:
+            self._lines = []
+
+
+PROXY_LOG = ProxyLog()
+PROXY_GOOD_AUTH = "Basic " + base64.b64encode(
+    ("%s:%s" % (PROXY_USER, PROXY_PASSWORD)).encode()).decode()
+
+
+class ProxyConnection:
+    """One client of the forwarding proxy: one request, then close."""
+
+    def __init__(self, sock, conn_id):
+        self.sock = sock
+        self.conn_id = conn_id
+
+    def run(self):
+        try:
+            self.sock.settimeout(IDLE_TIMEOUT)
+            self._serve()
+        except (OSError, PeerClosed, BadRequest) as e:
+            log.debug("proxy connection %d: %s", self.conn_id, e)
+        except Exception:
+            log.exception("proxy connection %d: unexpected error",
+                          self.conn_id)
+        finally:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+    def _answer(self, status, body):
+        head = "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n" \
+               "Content-Length: %d\r\nConnection: close\r\n" % (
+                   status, reason(status), len(body))
+        if status == 407:
+            head += 'Proxy-Authenticate: Basic realm="test proxy"\r\n'
+        self.sock.sendall(head.encode() + b"\r\n" + body)
+
+    def _serve(self):
+        rfile = self.sock.makefile("rb", buffering=0)
+        req = read_request_head(rfile)
+        if req is None:
+            return
+        method = req.method
+        target = req.raw_line.split()[1].decode("latin-1")
+        if method == "GET" and target in ("/proxy/log", "/proxy/clear"):
+            if target == "/proxy/clear":
+                PROXY_LOG.clear()
+            self._answer(200, PROXY_LOG.text().encode())
+            return
+        auth = req.header("proxy-authorization")
+        PROXY_LOG.add("%s %s auth=%s" % (method, target, auth or "-"))
+        if auth is not None and auth != PROXY_GOOD_AUTH:
+            self._answer(407, b"proxy authentication failed")
+            return
+        if method == "CONNECT":
+            host, port = split_target(target)
+        elif target.startswith("http://"):
+            host, port = split_target(target[len("http://"):].split("/")[0],
+                                      80)
+        else:
+            self._answer(400, b"not a proxy request")
+            return
+        if host not in PROXY_TARGETS or port is None:
+            self._answer(403, b"the test proxy reaches loopback only")
+            return
+        try:
+            upstream = socket.create_connection((host.strip("[]"), port),
+                                                timeout=IDLE_TIMEOUT)
+        except OSError as e:
+            self._answer(502, ("cannot connect: %s" % e).encode())
+            return
+        with upstream:
+            if method == "CONNECT":
+                self.sock.sendall(
+                    b"HTTP/1.1 200 Connection established\r\n\r\n")
+                relay(self.sock, upstream)
+                return
+            path = "/" + target[len("http://"):].partition("/")[2]
+            lines = ["%s %s HTTP/1.1" % (method, path)]
+            for raw in req.header_lines:
+                name = raw.decode("latin-1").partition(":")[0].strip().lower()
+                if name not in ("proxy-authorization", "proxy-connection",
+                                "connection"):
+                    lines.append(raw.decode("latin-1"))
+            lines.append("Connection: close")
+            length = body_length(req)
+            if length == "chunked":
+                self._answer(501, b"chunked request bodies are not relayed")
+                return
+            body = read_exact(rfile, length) if length else b""
+            upstream.sendall(("\r\n".join(lines) + "\r\n\r\n")
+                             .encode("latin-1") + body)
+            while True:
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                self.sock.sendall(data)
+
+
+def split_target(text, default_port=None):
+    """(host, port) of "host[:port]" or "[v6][:port]"; port None if bad."""
+    if text.startswith("["):
+        end = text.find("]")
+        host, rest = text[:end + 1], text[end + 1:]
+    else:
+        host, sep, rest = text.partition(":")
+        rest = sep + rest
+    if not rest:
+        return host, default_port
+    port = rest[1:]
+    if rest[0] != ":" or not is_decimal(port) or not 0 < int(port) < 65536:
+        return host, None
+    return host, int(port)
+
+
+def relay(a, b):
+    """Copies bytes both ways until either side closes."""
+    socks = [a, b]
+    for s in socks:
+        s.setblocking(True)
+    try:
+        while True:
+            ready, _, _ = select.select(socks, [], [], IDLE_TIMEOUT)
+            if not ready:
+                return
+            for src in ready:
+                data = src.recv(65536)
+                if not data:
+                    return
+                (b if src is a else a).sendall(data)
+    except OSError:
+        return
+
+
+# --------------------------------------------------------------------------
 # Listening
 
-def make_tls_context(cert_file=CERT_FILE, key_file=KEY_FILE):
+def make_tls_context(cert_file=CERT_FILE, key_file=KEY_FILE,
+                     client_ca=None, max_version=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_file, key_file)
     ctx.set_alpn_protocols(["http/1.1"])    # keep HTTP/2 clients on 1.1
+    if client_ca is not None:
+        ctx.load_verify_locations(client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    if max_version is not None:
+        ctx.maximum_version = max_version
     return ctx
 
 
 def open_listeners(tls_ctx):
     """[(socket, tls_ctx or None)]: HTTP and HTTPS on 127.0.0.1 and, when
-    possible, ::1; then the expired and wrong-host HTTPS listeners (127.0.0.1
-    only).  The port file lists the 127.0.0.1 ones in this order."""
+    possible, ::1; then the expired, wrong-host, mutual-TLS, TLS-1.2 and
+    example.test HTTPS listeners (127.0.0.1 only).  The port file lists the
+    127.0.0.1 ones in this order."""
     http4 = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
     https4 = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
     listeners = [(http4, None), (https4, tls_ctx)]
     extra = []
-    for cert_file, key_file in ((EXPIRED_CERT_FILE, EXPIRED_KEY_FILE),
-                                (WRONGHOST_CERT_FILE, WRONGHOST_KEY_FILE)):
+    for ctx in (make_tls_context(EXPIRED_CERT_FILE, EXPIRED_KEY_FILE),
+                make_tls_context(WRONGHOST_CERT_FILE, WRONGHOST_KEY_FILE),
+                make_tls_context(client_ca=CERT_FILE),
+                make_tls_context(max_version=ssl.TLSVersion.TLSv1_2),
+                make_tls_context(EXAMPLE_CERT_FILE, EXAMPLE_KEY_FILE)):
         sock = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
-        extra.append((sock, make_tls_context(cert_file, key_file)))
+        extra.append((sock, ctx))
     # Same port on ::1 so "localhost" works either way; optional.
     for sock4, ctx in list(listeners):
         try:
@@ -822,7 +1074,7 @@ class WorkerPool:
                 return None
 
 
-def accept_loop(lsock, tls_ctx, pool):
+def accept_loop(lsock, tls_ctx, pool, proxy=False):
     while True:
         try:
             sock, _addr = lsock.accept()
@@ -830,7 +1082,10 @@ def accept_loop(lsock, tls_ctx, pool):
             log.error("accept failed: %s", e)
             time.sleep(0.05)
             continue
-        conn = Connection(sock, STATS.new_connection(), tls_ctx)
+        if proxy:
+            conn = ProxyConnection(sock, STATS.new_connection())
+        else:
+            conn = Connection(sock, STATS.new_connection(), tls_ctx)
         try:
             pool.submit(conn)
         except RuntimeError as e:
@@ -913,19 +1168,32 @@ def cmd_serve(args):
         threading.Thread(target=accept_loop, args=(lsock, ctx, pool),
                          daemon=True).start()
 
-    http_port = listeners[0][0].getsockname()[1]
-    https_port = listeners[1][0].getsockname()[1]
-    expired_port = listeners[-2][0].getsockname()[1]
-    wronghost_port = listeners[-1][0].getsockname()[1]
+    proxy_sock = socket.create_server(("127.0.0.1", 0),
+                                      backlog=LISTEN_BACKLOG)
+    threading.Thread(target=accept_loop, args=(proxy_sock, None, pool, True),
+                     daemon=True).start()
+    unix_dir = tempfile.mkdtemp(prefix="nethttp-test-")
+    unix_path = os.path.join(unix_dir, "http.sock")
+    unix_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix_sock.bind(unix_path)
+    unix_sock.listen(LISTEN_BACKLOG)
+    threading.Thread(target=accept_loop, args=(unix_sock, None, pool),
+                     daemon=True).start()
+
+    ports = [sock.getsockname()[1] for sock, _ in listeners[:2]]
+    ports += [sock.getsockname()[1] for sock, _ in listeners[-5:]]
+    ports.append(proxy_sock.getsockname()[1])
     pid_text = "%d\n" % os.getpid()
-    port_text = "%d %d %d %d\n" % (http_port, https_port, expired_port,
-                                    wronghost_port)
+    port_text = " ".join(map(str, ports)) + "\n"
+    unix_text = unix_path + "\n"
     if args.pid_file:
         write_atomic(args.pid_file, pid_text)
+    if args.port_file:
+        write_atomic(args.port_file + ".unix", unix_text)
     if args.port_file:          # last: its presence means "ready"
         write_atomic(args.port_file, port_text)
     print("listening on http://127.0.0.1:%d/ and https://127.0.0.1:%d/"
-          % (http_port, https_port), flush=True)
+          % (ports[0], ports[1]), flush=True)
 
     try:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -936,7 +1204,10 @@ def cmd_serve(args):
     except StopServer:
         pass
     remove_file(args.port_file, only_if=port_text)
+    if args.port_file:
+        remove_file(args.port_file + ".unix", only_if=unix_text)
     remove_file(args.pid_file, only_if=pid_text)
+    shutil.rmtree(unix_dir, ignore_errors=True)
     logging.shutdown()
     # Daemon threads may sit in blocking calls; do not wait for them.
     os._exit(0)
@@ -989,6 +1260,7 @@ def stop_server(port_file, pid_file):
         except ProcessLookupError:
             pass
     remove_file(port_file)
+    remove_file(port_file + ".unix")
     remove_file(pid_file)
 
 

@@ -185,6 +185,31 @@ pub extern "C" fn nethttp_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// What this build of nethttp can do, as a static string of space-separated
+/// words, in this order, each present only when the libcurl and TLS library
+/// that nethttp runs with support it:
+///
+/// - `http2`, `http3`: HTTP versions libcurl can negotiate;
+/// - `gzip`, `deflate`, `br`, `zstd`: content encodings libcurl can decode
+///   (zlib gives the first two; nethttp sends no `Accept-Encoding` of its
+///   own);
+/// - `socks`: SOCKS4 and SOCKS5 proxies (`nethttp_options_set_proxy()`),
+///   always there;
+/// - `unix-sockets`: `nethttp_options_set_unix_socket()`;
+/// - `mtls`: client certificates from PEM files
+///   (`nethttp_options_set_client_cert()`), and `pinning`:
+///   `nethttp_options_set_pinned_public_key()`; both when the TLS library is
+///   OpenSSL or one of its forks.
+///
+/// Words are never renamed; new ones may be added. Look a word up by
+/// splitting at spaces rather than with `strstr()`. Never NULL, never
+/// fails. Any thread, at any time; the string is computed once (from
+/// `curl_version_info()`), belongs to nethttp and is never freed.
+#[no_mangle]
+pub extern "C" fn nethttp_features() -> *const c_char {
+    guard(c"".as_ptr(), || Ok(crate::transport::features().as_ptr()))
+}
+
 /// The short, stable name of a result code (a value of `enum nethttp_result`),
 /// e.g. `"connection-refused"` for `NETHTTP_RESULT_CONNECTION_REFUSED`, or
 /// `"unknown"` for a number that is not one. The string is static: never

@@ -111,8 +111,11 @@ pub struct nethttp_response {
 }
 
 /// Options of a request: headers, body, method, TLS verification, timeouts,
-/// body limit (Prosody's `options` table). Also a client's defaults
-/// (`nethttp_client_config_set_defaults()`).
+/// body limit (Prosody's `options` table); and how it reaches the server:
+/// proxy, CA, client certificate, pinned keys, minimum TLS version, address
+/// pinning, Unix socket, Basic authentication. Also a client's defaults
+/// (`nethttp_client_config_set_defaults()`), merged under a request's own
+/// options field by field.
 ///
 /// Owned by / freed with: the caller, from `nethttp_options_new()`; freed
 /// with `nethttp_options_free()`. Requests and clients copy what they need,
