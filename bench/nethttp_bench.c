@@ -675,11 +675,15 @@ static void nh_wait(struct nh_run *r)
 }
 
 /* `conc` requests in flight; each callback makes the next request. */
+/* The client requests of the next chained run go to (NULL: the default). */
+static struct nethttp_client *chained_client;
+
 static void nh_run_chained(const struct job *j, struct result *res)
 {
     struct nethttp_options *o = nh_options(j);
     struct nh_run r;
     nh_run_init(&r, j, o, true);
+    r.client = chained_client;
     long conc = j->conc < j->n ? j->conc : j->n;
     struct nh_slot *slots = xmalloc((size_t)conc * sizeof *slots);
     for (long i = 0; i < conc; i++)
@@ -1023,13 +1027,26 @@ static size_t idle_write(char *data, size_t size, size_t nmemb, void *userdata)
     return size * nmemb;
 }
 
+/* The nethttp side runs on a client whose engine waits with epoll
+ * (nethttp_client_config_set_epoll), the setting made for this load. */
+static struct nethttp_client *idle_client;
+
 /* Starts `n` idle transfers on one side; `handles` gets what it needs to
  * stop them. */
 static void idle_start(bool nethttp, struct raw_client *raw, int n, void **handles)
 {
+    if (nethttp && !idle_client) {
+        struct nethttp_client_config *config = nethttp_client_config_new();
+        if (!config || nethttp_client_config_set_epoll(config, 1) != NETHTTP_RESULT_OK)
+            die("nethttp_client_config failed");
+        idle_client = nethttp_client_new(config);
+        nethttp_client_config_free(config);
+        if (!idle_client)
+            die("nethttp_client_new failed: %s", nethttp_last_error());
+    }
     for (int i = 0; i < n; i++) {
         if (nethttp) {
-            handles[i] = nethttp_request(cfg.idle_url, NULL, idle_callback, NULL);
+            handles[i] = nethttp_client_request(idle_client, cfg.idle_url, NULL, idle_callback, NULL);
             if (!handles[i])
                 die("idle request: %s", nethttp_last_error());
         } else {
@@ -1087,7 +1104,9 @@ static void bench_idle(struct raw_client *raw)
                 if (!(cfg.sides & (nethttp ? 1 : 2)))
                     continue;
                 idle_start(nethttp, raw, n, handles);
+                chained_client = idle_client;
                 run_side(nethttp, NH_CHAINED, raw, &j, &res);
+                chained_client = NULL;
                 idle_stop(nethttp, raw, n, handles);
                 record(nethttp ? &nh : &rw, &j, &res, -1);
                 fprintf(stderr, "  idle %-5d + c=10           round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n", n,
@@ -1096,7 +1115,8 @@ static void bench_idle(struct raw_client *raw)
             }
         }
         char workload[96];
-        snprintf(workload, sizeof workload, "GET small, c=10, beside %d idle transfers (N=%ld)", n, requests);
+        snprintf(workload, sizeof workload, "GET small, c=10, beside %d idle transfers, epoll client (N=%ld)", n,
+                 requests);
         throughput_rows(workload, &nh, &rw, 4.0);
         failures_row(workload, nh.failures, rw.failures);
         free(handles);
@@ -1205,6 +1225,8 @@ static int child_mem(bool nethttp, long n)
     if (nethttp)
         if (dispatch_client)
         nethttp_client_free(dispatch_client, 0);
+    if (idle_client)
+        nethttp_client_free(idle_client, 0);
     nethttp_shutdown();
     raw_client_free(&raw);
     return res.failures || any_failure ? 1 : 0;
@@ -1242,6 +1264,8 @@ static int child_soak(bool nethttp, long n, long conc)
     if (nethttp)
         if (dispatch_client)
         nethttp_client_free(dispatch_client, 0);
+    if (idle_client)
+        nethttp_client_free(idle_client, 0);
     nethttp_shutdown();
     raw_client_free(&raw);
     return res.failures || any_failure ? 1 : 0;
@@ -1791,6 +1815,8 @@ int main(int argc, char **argv)
     }
     if (dispatch_client)
         nethttp_client_free(dispatch_client, 0);
+    if (idle_client)
+        nethttp_client_free(idle_client, 0);
     nethttp_shutdown();
     raw_client_free(&raw);
     if (status_easy)

@@ -248,7 +248,10 @@ static inline struct nethttp_client *test_client_new(int dispatch, size_t total,
                                                      const struct nethttp_options *defaults) {
     struct nethttp_client_config *config = nethttp_client_config_new();
     struct nethttp_client *client;
+    /* ctest runs the client tests twice: perform/poll engines, then epoll. */
+    const char *epoll = getenv("NETHTTP_TEST_EPOLL");
     if (config == NULL || nethttp_client_config_set_dispatch(config, dispatch) != NETHTTP_RESULT_OK ||
+        nethttp_client_config_set_epoll(config, epoll != NULL && epoll[0] == '1') != NETHTTP_RESULT_OK ||
         nethttp_client_config_set_max_connections(config, total, per_host) != NETHTTP_RESULT_OK ||
         nethttp_client_config_set_defaults(config, defaults) != NETHTTP_RESULT_OK) {
         fprintf(stderr, "cannot configure a client: %s\n", nethttp_last_error());

@@ -260,7 +260,8 @@ struct nethttp_client;
  * `nethttp_client_config_set_max_connections()`,
  * `nethttp_client_config_set_dispatch()`,
  * `nethttp_client_config_set_observer()`,
- * `nethttp_client_config_set_stack_size()`.
+ * `nethttp_client_config_set_stack_size()`,
+ * `nethttp_client_config_set_epoll()`.
  */
 struct nethttp_client_config;
 
@@ -553,6 +554,21 @@ enum nethttp_result nethttp_client_config_set_observer(struct nethttp_client_con
  */
 enum nethttp_result nethttp_client_config_set_stack_size(struct nethttp_client_config *config,
                                                          size_t bytes);
+
+/**
+ * With `on` non-zero, the client's engine waits with epoll and drives
+ * libcurl through its socket interface (`curl_multi_socket_action`): each
+ * pass touches only the sockets that are ready, so thousands of idle
+ * transfers in flight (long polls, server-sent event streams) cost nothing
+ * while they wait. With `on` 0 (the default) the engine uses
+ * `curl_multi_perform` and `curl_multi_poll`, which look at every
+ * transfer on each pass but cost a little less per request when all
+ * transfers are busy. Behaviour is the same either way; only speed
+ * differs (scripts/bench.sh measures both).
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_client_config_set_epoll(struct nethttp_client_config *config, int on);
 
 /**
  * Creates a client with its own engine thread, connection pool, default

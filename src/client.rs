@@ -59,6 +59,9 @@ pub struct ClientConfig {
     pub observer: Option<Observer>,
     /// Stack size of the engine thread.
     pub stack_size: usize,
+    /// Drive transfers with epoll and libcurl's socket interface (for many
+    /// idle transfers) instead of perform/poll.
+    pub epoll: bool,
 }
 
 impl Default for ClientConfig {
@@ -70,6 +73,7 @@ impl Default for ClientConfig {
             dispatch: false,
             observer: None,
             stack_size: DEFAULT_STACK_SIZE,
+            epoll: false,
         }
     }
 }
@@ -195,6 +199,7 @@ impl Client {
             max_host_connections: config.max_host_connections,
             max_idle_connections: MAX_IDLE_CONNECTIONS,
             on_thread_start: None,
+            epoll: config.epoll,
         })
         .map_err(unavailable)?;
         let canceller: Canceller = {

@@ -12,10 +12,14 @@
 //! next pass. The multi handle is created on the engine thread and dropped
 //! there, after every easy handle.
 //!
-//! The loop is driven by `curl_multi_socket_action`: libcurl names the
-//! sockets to watch and its next timeout, the engine waits in epoll
-//! (`poller`) and passes libcurl only the sockets that are ready, so idle
-//! transfers cost nothing per pass.
+//! The loop runs in one of two ways (`EngineConfig::epoll`):
+//! - perform/poll (the default): `curl_multi_perform`, then
+//!   `curl_multi_poll` on every socket plus the wake-up eventfd. Cheapest
+//!   when the transfers are busy.
+//! - epoll: `curl_multi_socket_action`. libcurl names the sockets to watch
+//!   and its next timeout, the engine waits in epoll (`poller`) and passes
+//!   libcurl only the sockets that are ready, so idle transfers (long polls,
+//!   event streams) cost nothing per pass.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
@@ -25,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use curl::easy::{Easy2, Handler};
-use curl::multi::{Easy2Handle, Events, Multi};
+use curl::multi::{Easy2Handle, Events, Multi, WaitFd};
 
 use crate::id_map::IdMap;
 use crate::poller::{self, Interest, Poller, Waker, Watched};
@@ -84,6 +88,9 @@ pub(crate) struct EngineConfig {
     pub max_idle_connections: usize,
     /// Runs first on the engine thread (e.g. to mark the thread).
     pub on_thread_start: Option<Box<dyn FnOnce() + Send>>,
+    /// Drive libcurl with `curl_multi_socket_action` and epoll instead of
+    /// perform/poll (see the module's documentation).
+    pub epoll: bool,
 }
 
 /// How other threads reach one engine. Cheap to share in an `Arc`.
@@ -119,6 +126,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
             max_host_connections,
             max_idle_connections,
             on_thread_start,
+            epoll: use_epoll,
         } = config;
         let thread = std::thread::Builder::new()
             .name(thread_name)
@@ -154,29 +162,31 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                 }
                 let epoll = poller.raw();
                 let engine_watched = Arc::clone(&watched);
-                let _ = multi.socket_function(move |socket, events, _| {
-                    let interest = if events.remove() {
-                        None
-                    } else {
-                        Some(Interest {
-                            read: events.input() || events.input_and_output(),
-                            write: events.output() || events.input_and_output(),
-                        })
-                    };
-                    engine_watched
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .watch(epoll, socket, interest);
-                });
-                let engine_timer = Arc::clone(&timer);
-                let _ = multi.timer_function(move |timeout| {
-                    let due = match timeout {
-                        Some(after) => (epoch.elapsed() + after).as_micros() as u64,
-                        None => NO_TIMEOUT,
-                    };
-                    engine_timer.store(due, Ordering::Relaxed);
-                    true
-                });
+                if use_epoll {
+                    let _ = multi.socket_function(move |socket, events, _| {
+                        let interest = if events.remove() {
+                            None
+                        } else {
+                            Some(Interest {
+                                read: events.input() || events.input_and_output(),
+                                write: events.output() || events.input_and_output(),
+                            })
+                        };
+                        engine_watched
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .watch(epoll, socket, interest);
+                    });
+                    let engine_timer = Arc::clone(&timer);
+                    let _ = multi.timer_function(move |timeout| {
+                        let due = match timeout {
+                            Some(after) => (epoch.elapsed() + after).as_micros() as u64,
+                            None => NO_TIMEOUT,
+                        };
+                        engine_timer.store(due, Ordering::Relaxed);
+                        true
+                    });
+                }
                 *engine_handoff.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
                 engine_handoff.1.notify_all();
                 drop(engine_handoff);
@@ -192,6 +202,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                     active: IdMap::default(),
                     finished: Vec::new(),
                     ready: Vec::new(),
+                    epoll: use_epoll,
                 }
                 .run();
                 drop(multi);
@@ -297,6 +308,8 @@ struct Engine<'a, H: Handler, D: Done<H>> {
     finished: Vec<(u64, Result<(), curl::Error>)>,
     /// The sockets of the last wait (kept to reuse its memory).
     ready: Vec<poller::Ready>,
+    /// Socket-action mode; perform/poll otherwise.
+    epoll: bool,
 }
 
 impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
@@ -308,7 +321,8 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
                 Ok(false) => break,
                 // A bug in one pass must not stop the other transfers, nor
                 // turn the loop into a busy one if it repeats.
-                Err(_) => self.wait(),
+                Err(_) if self.epoll => self.wait(),
+                Err(_) => self.wait_polling(),
             }
         }
         self.stop_all();
@@ -330,12 +344,40 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
                 Err(TryRecvError::Empty) => break,
             }
         }
-        if self.timeout_due() {
+        if !self.epoll {
+            let _ = self.multi.perform();
+        } else if self.timeout_due() {
             let _ = self.multi.timeout();
         }
         self.complete_finished();
-        self.wait();
+        if self.epoll {
+            self.wait();
+        } else {
+            self.wait_polling();
+        }
         true
+    }
+
+    /// Perform/poll mode: waits in `curl_multi_poll` on libcurl's sockets
+    /// and the wake-up eventfd, unless a command is already queued.
+    fn wait_polling(&mut self) {
+        self.waiting.store(true, Ordering::Relaxed);
+        // Pairs with the fence in `EngineHandle::send`.
+        fence(Ordering::SeqCst);
+        if self.inbox.is_empty() {
+            let wait = match self.multi.get_timeout() {
+                Ok(Some(timeout)) => timeout.min(MAX_WAIT),
+                _ => MAX_WAIT,
+            };
+            let mut wake = WaitFd::new();
+            wake.set_fd(self.waker.raw());
+            wake.poll_on_read(true);
+            let mut fds = [wake];
+            if self.multi.poll(&mut fds, wait).is_ok() && fds[0].received_read() {
+                self.waker.clear();
+            }
+        }
+        self.waiting.store(false, Ordering::Relaxed);
     }
 
     fn now_micros(&self) -> u64 {

@@ -150,6 +150,28 @@ pub unsafe extern "C" fn nethttp_client_config_set_stack_size(
     })
 }
 
+/// With `on` non-zero, the client's engine waits with epoll and drives
+/// libcurl through its socket interface (`curl_multi_socket_action`): each
+/// pass touches only the sockets that are ready, so thousands of idle
+/// transfers in flight (long polls, server-sent event streams) cost nothing
+/// while they wait. With `on` 0 (the default) the engine uses
+/// `curl_multi_perform` and `curl_multi_poll`, which look at every
+/// transfer on each pass but cost a little less per request when all
+/// transfers are busy. Behaviour is the same either way; only speed
+/// differs (scripts/bench.sh measures both).
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_client_config_set_epoll(
+    config: *mut nethttp_client_config,
+    on: c_int,
+) -> nethttp_result {
+    guard_result(|| {
+        config_mut(config)?.epoll = on != 0;
+        Ok(())
+    })
+}
+
 /// Creates a client with its own engine thread, connection pool, default
 /// options, limits and delivery mode, as `config` says (copied; NULL for the
 /// defaults). The caller owns it and frees it once with

@@ -60,7 +60,8 @@ pub struct nethttp_client {
 /// `nethttp_client_config_set_max_connections()`,
 /// `nethttp_client_config_set_dispatch()`,
 /// `nethttp_client_config_set_observer()`,
-/// `nethttp_client_config_set_stack_size()`.
+/// `nethttp_client_config_set_stack_size()`,
+/// `nethttp_client_config_set_epoll()`.
 #[allow(non_camel_case_types)]
 pub struct nethttp_client_config {
     _private: [u8; 0],
