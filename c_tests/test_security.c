@@ -17,32 +17,11 @@ static void check_redirects_not_followed(void) {
     capture_free(&c);
 }
 
-/* A listener whose accept queue is full: the kernel drops further SYNs, so a
- * connect to it hangs, on loopback, until the connect timeout. */
-static int full_listener(int *port, int *fillers, int nfillers) {
-    struct sockaddr_in addr;
-    int fd = test_loopback_listener(0, port), i;
-    if (fd < 0) {
-        return -1;
-    }
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons((unsigned short)*port);
-    for (i = 0; i < nfillers; i++) {
-        fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
-        fcntl(fillers[i], F_SETFL, O_NONBLOCK);
-        connect(fillers[i], (struct sockaddr *)&addr, sizeof addr);
-    }
-    test_sleep_ms(100);
-    return fd;
-}
-
 static void check_connect_timeout(void) {
     struct nethttp_options *options = nethttp_options_new();
     struct capture c;
     int fillers[4], port = 0, i;
-    int listener = full_listener(&port, fillers, 4);
+    int listener = test_full_listener(&port, fillers, 4);
     double start;
     CHECK(listener >= 0);
     CHECK_INT(nethttp_options_set_connect_timeout_ms(options, 700), NETHTTP_RESULT_OK);
