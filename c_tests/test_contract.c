@@ -3,7 +3,8 @@
  * arrived):
  * - methods are sent as given ("head" is not HEAD); a header value of only
  *   blanks is sent empty, only a NULL value removes a header;
- * - a failed response exposes no headers;
+ * - a failed response exposes no headers; a status line without a status
+ *   code in 100..999 is a failure (status 0 always means one);
  * - timeouts and body limits of 2^63 and UINT64_MAX are accepted and mean
  *   "no limit"; the body limit holds for chunked and length-announced bodies
  *   alike, and a body within it arrives whole;
@@ -164,6 +165,53 @@ static void check_failures_expose_no_headers(void) {
     check_failed_response_has_no_headers("/fault/reset", NETHTTP_RESULT_CONNECTION_CLOSED);
     check_failed_response_has_no_headers("/fault/chunked-truncated", NETHTTP_RESULT_CONNECTION_CLOSED);
     check_failed_response_has_no_headers("/close-early", NETHTTP_RESULT_CONNECTION_CLOSED);
+}
+
+/* ---- A status that is not one is a failure, never a success ---------------- */
+
+/* Serves `reply` by hand on a loopback listener. The callback must come
+ * once; a success has a status of 100..999, so that status 0 always means a
+ * failure (libcurl 7.88 takes any number after "HTTP/2 " as the status: the
+ * fuzzer found "HTTP/2 0" delivered as a success with status 0). */
+static void check_served(const char *reply, int expected_status) {
+    struct capture c;
+    int port = 0, listener = test_loopback_listener(4, &port), conn;
+    char target[128];
+    capture_init(&c);
+    CHECK(listener >= 0);
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/raw", port);
+    CHECK(nethttp_request(target, NULL, capture_callback, &c) != NULL);
+    conn = test_accept_request(listener, 10000);
+    CHECK(conn >= 0);
+    if (conn >= 0) {
+        CHECK(test_write_all(conn, reply));
+        close(conn);
+    }
+    CHECK_INT(capture_wait(&c, 1, 20000), 1);
+    if (expected_status == 0) {
+        CHECK_INT(c.status, 0);
+        CHECK(c.error_code >= 100); /* a transfer failure, with its name as the body */
+        CHECK_STR(c.body, nethttp_strerror((int)c.error_code));
+    } else {
+        CHECK_INT(c.status, expected_status);
+        CHECK_INT(c.error_code, NETHTTP_RESULT_OK);
+    }
+    if (c.status != expected_status) {
+        fprintf(stderr, "served %.20s...: status %d, %s (%s)\n", reply, c.status, c.error, c.detail);
+    }
+    capture_free(&c);
+    close(listener);
+}
+
+static void check_status_codes(void) {
+    check_served("HTTP/2 0\r\nContent-Length: 2\r\n\r\nok", 0);
+    check_served("HTTP/2 000\r\nContent-Length: 2\r\n\r\nok", 0);
+    check_served("HTTP/2 -5\r\nContent-Length: 2\r\n\r\nok", 0);
+    check_served("HTTP/2 20\r\nContent-Length: 2\r\n\r\nok", 0);
+    check_served("HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok", 0);
+    /* The controls: unusual, but valid. */
+    check_served("HTTP/1.1 999 Odd\r\nContent-Length: 2\r\n\r\nok", 999);
+    check_served("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", 201);
 }
 
 /* ---- Limits of 2^63 and UINT64_MAX ------------------------------------------ */
@@ -405,6 +453,7 @@ int main(int argc, char **argv) {
     check_methods();
     check_blank_header_values();
     check_failures_expose_no_headers();
+    check_status_codes();
     check_limits();
     check_max_body();
     check_too_long();

@@ -516,6 +516,17 @@ pub(crate) fn finish(
             Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
             Some(nethttp_result::OutOfMemory),
         ),
+        // libcurl takes any number after "HTTP/2 " as the status ("HTTP/2 0",
+        // "HTTP/2 -5"): not HTTP, and a success with status 0 would read as
+        // a failure in C. Found by fuzz/targets/fuzz_response.c.
+        Ok(()) if !(100..=999).contains(&status) => {
+            // CURLE_WEIRD_SERVER_REPLY (8), by its old name in curl-sys.
+            let mut error = curl::Error::new(curl_sys::CURLE_FTP_WEIRD_SERVER_REPLY);
+            error.set_extra(format!(
+                "the status line has no valid status code ({status})"
+            ));
+            (Err(error), Some(nethttp_result::ProtocolError))
+        }
         other => (other, None),
     };
     pool.give_back(easy, collector.options_version);
