@@ -13,6 +13,7 @@ use crate::error::{nethttp_result, Error};
 use crate::failure;
 use crate::headers::HeaderBlock;
 use crate::id::RequestId;
+use crate::libcurl_bugs;
 use crate::options::{HeaderValue, Options};
 use crate::pool::HandlePool;
 use crate::response::{Failure, Response, Timings};
@@ -258,7 +259,8 @@ pub(crate) fn prepare(
 ) -> Result<Easy2<Collector>, Error> {
     let method = method_of(options)?;
     let parsed = urls.get(url)?;
-    let (mut easy, configured) = pool.take(options.version());
+    let (mut easy, configured) =
+        libcurl_bugs::or_out_of_memory("an easy handle", || pool.take(options.version()))?;
     let collector = easy.get_mut();
     collector.max_body = options.max_body();
     collector.options_version = options.version();
@@ -328,7 +330,8 @@ pub(crate) fn prepare(
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
     }
-    if let Some(list) = header_list(options).map_err(setup_error)? {
+    let list = libcurl_bugs::or_out_of_memory("the header list", || header_list(options))?;
+    if let Some(list) = list.map_err(setup_error)? {
         easy.http_headers(list).map_err(setup_error)?;
     }
     Ok(easy)
