@@ -38,6 +38,13 @@
 #define MIN_STACK_SIZE (64 << 10)
 
 /**
+ * The most bytes of request text nethttp hands to libcurl: one URL, one
+ * method, one header line, and all of them together (the request head);
+ * also the longest CA file path.
+ */
+#define MAX_REQUEST_HEAD 1000000
+
+/**
  * Largest body limit passed to libcurl (`curl_off_t` is signed).
  */
 #define MAX_BODY_LIMIT (uint64_t)INT64_MAX
@@ -592,6 +599,8 @@ struct nethttp_client *nethttp_client_new(const struct nethttp_client_config *co
  * Returns the request's handle, or NULL (no callback will come) with
  * `NETHTTP_RESULT_NULL_ARGUMENT` (client, url or callback NULL),
  * `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME`,
+ * `NETHTTP_RESULT_INVALID_ARGUMENT` (the request line and headers, the
+ * client's default headers included, over 1,000,000 bytes),
  * `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the client is being freed, e.g. a
  * request made inside a callback run by `nethttp_client_free()`, or the
  * client was made before a `fork()` in the parent process) or
@@ -697,8 +706,11 @@ struct nethttp_response *nethttp_fetch(struct nethttp_client *client,
  * Returns the request's handle, or NULL when the request cannot be made; then
  * no callback will ever come and `nethttp_last_error_code()` says why:
  * `NETHTTP_RESULT_NULL_ARGUMENT` (url or callback NULL),
- * `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http
- * or https), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the engine thread could not
+ * `NETHTTP_RESULT_INVALID_URL` (also a URL over 1,000,000 bytes),
+ * `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http or https),
+ * `NETHTTP_RESULT_INVALID_ARGUMENT` (the request line and the header lines
+ * set would together be over 1,000,000 bytes: libcurl builds them in a
+ * 1 MiB buffer), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the engine thread could not
  * start, or the default client is being shut down: a request made inside
  * one of its callbacks during `nethttp_shutdown()`) or
  * `NETHTTP_RESULT_OUT_OF_MEMORY`.
@@ -923,9 +935,14 @@ void nethttp_options_free(struct nethttp_options *options);
  * and ``!#$%&'*+-.^_`|~``) and the value must be UTF-8 without CR, LF (or NUL),
  * so that no header can smuggle another into the request.
  *
+ * The header line (`name: value`) may be at most 1,000,000 bytes long:
+ * libcurl builds the request line and headers in a 1 MiB buffer (see
+ * `nethttp_request()` for the limit on all of them together).
+ *
  * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options` or
  * `name` is NULL; `NETHTTP_RESULT_INVALID_HEADER_NAME` or
- * `NETHTTP_RESULT_INVALID_HEADER_VALUE`. On error the options are unchanged.
+ * `NETHTTP_RESULT_INVALID_HEADER_VALUE` (also for a line over 1,000,000
+ * bytes). On error the options are unchanged.
  */
 enum nethttp_result nethttp_options_set_header(struct nethttp_options *options,
                                                const char *name,
@@ -957,7 +974,8 @@ enum nethttp_result nethttp_options_clear_body(struct nethttp_options *options);
  * unknown method). A `HEAD` request (upper case) completes as soon as the
  * headers arrive, without waiting for a body. NULL goes back to the
  * default (GET, or POST when there is a body). The string is copied; it must
- * be an HTTP token, which excludes spaces, CR, LF and NUL.
+ * be an HTTP token, which excludes spaces, CR, LF and NUL, of at most
+ * 1,000,000 bytes.
  *
  * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
  * is NULL, or `NETHTTP_RESULT_INVALID_METHOD` (options unchanged).
@@ -1005,7 +1023,8 @@ enum nethttp_result nethttp_options_set_connect_timeout_ms(struct nethttp_option
  * (a missing file fails those requests with `"certificate-verify-failed"`).
  *
  * Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
- * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8.
+ * NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8 or
+ * is over 1,000,000 bytes long.
  */
 enum nethttp_result nethttp_options_set_ca_file(struct nethttp_options *options, const char *path);
 

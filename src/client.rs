@@ -22,6 +22,7 @@ use crate::engine::{Done, EngineConfig, EngineHandle, Job, Outcome};
 use crate::error::{nethttp_result, Error};
 use crate::handles;
 use crate::id::RequestId;
+use crate::limits;
 use crate::options::Options;
 use crate::pool::HandlePool;
 use crate::request::{Callback, Canceller, Ended, InFlight, Request};
@@ -325,6 +326,11 @@ impl Shared {
             }
             None => &self.defaults,
         };
+        limits::check_request_head(
+            options.method().map_or(4, str::len),
+            url_text.len(),
+            options.header_lines_len(),
+        )?;
         let easy = transfer::prepare(url_text, options, &self.pool, &self.urls)?;
         let id = handles::next_id();
         let request = Arc::new(Request::new(

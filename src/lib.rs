@@ -20,6 +20,8 @@ mod handles;
 pub mod headers;
 mod id;
 mod id_map;
+mod libcurl_bugs;
+mod limits;
 pub mod options;
 mod panic_quiet;
 mod poller;

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{nethttp_result, Error};
+use crate::limits;
 use crate::transport::{self, ClientCert, ConnectTo, Proxy, TlsVersion};
 
 /// The connect timeout used unless the caller sets another: libcurl has none
@@ -113,10 +114,20 @@ impl Options {
                 ),
             ));
         }
+        limits::check_field(
+            "the header name",
+            name.len(),
+            nethttp_result::InvalidHeaderName,
+        )?;
         let name = String::from_utf8(name.to_vec()).expect("tokens are ASCII");
         let value = match value {
             None => HeaderValue::Remove,
             Some(value) => {
+                limits::check_field(
+                    "the header line",
+                    name.len() + 2 + value.len(),
+                    nethttp_result::InvalidHeaderValue,
+                )?;
                 if let Some(bad) = value.iter().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
                     return Err(Error::new(
                         nethttp_result::InvalidHeaderValue,
@@ -170,6 +181,9 @@ impl Options {
 
     /// Forces the method; `None` goes back to GET, or POST with a body.
     pub fn set_method(&mut self, method: Option<&[u8]>) -> Result<(), Error> {
+        if let Some(m) = method {
+            limits::check_field("the method", m.len(), nethttp_result::InvalidMethod)?;
+        }
         self.method = Some(match method {
             None => None,
             Some(m) if is_token(m) => {
@@ -430,6 +444,18 @@ impl Options {
                 .or_else(|| defaults.basic_auth.clone()),
             version: self.version,
         }
+    }
+
+    /// The bytes of the header lines set here (`Name: value\r\n` each), for
+    /// `limits::check_request_head`.
+    pub fn header_lines_len(&self) -> usize {
+        self.headers
+            .iter()
+            .map(|(name, value)| match value {
+                HeaderValue::Send(value) => name.len() + value.len() + 4,
+                HeaderValue::Remove => 0,
+            })
+            .fold(0, usize::saturating_add)
     }
 
     /// True when nothing was ever set (merging over defaults is a no-op).

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use curl::easy::{Easy2, Handler};
 
+use crate::libcurl_bugs::handle_reuse_is_safe;
 use crate::sync::lock;
 
 /// Enough for the requests a busy program keeps in flight to recycle their
@@ -57,8 +58,12 @@ impl<H: Handler + Default> HandlePool<H> {
         }
     }
 
-    /// Keeps a handle whose transfer is over (removed from the multi) for reuse.
+    /// Keeps a handle whose transfer is over (removed from the multi) for
+    /// reuse, unless the libcurl in use cannot reuse handles safely.
     pub(crate) fn give_back(&self, easy: Easy2<H>, options_version: u64) {
+        if !handle_reuse_is_safe() {
+            return; // dropped: curl_easy_cleanup
+        }
         let mut handles = lock(&self.handles);
         if handles.len() < MAX_POOLED {
             handles.push(Pooled {

@@ -13,6 +13,7 @@ use crate::error::{nethttp_result, Error};
 use crate::failure;
 use crate::headers::LazyHeaders;
 use crate::id::RequestId;
+use crate::libcurl_bugs;
 use crate::options::{CaSource, HeaderValue, Options};
 use crate::pool::HandlePool;
 use crate::response::{Failure, Response, Timings};
@@ -352,7 +353,8 @@ pub(crate) fn prepare(
 ) -> Result<Easy2<Collector>, Error> {
     let method = method_of(options)?;
     let parsed = urls.get(url)?;
-    let (mut easy, configured) = pool.take(options.version());
+    let (mut easy, configured) =
+        libcurl_bugs::or_out_of_memory("an easy handle", || pool.take(options.version()))?;
     let collector = easy.get_mut();
     collector.max_body = options.max_body();
     collector.options_version = options.version();
@@ -412,7 +414,8 @@ pub(crate) fn prepare(
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
     }
-    if let Some(list) = header_list(options).map_err(setup_error)? {
+    let list = libcurl_bugs::or_out_of_memory("the header list", || header_list(options))?;
+    if let Some(list) = list.map_err(setup_error)? {
         easy.http_headers(list).map_err(setup_error)?;
     }
     Ok(easy)
@@ -600,6 +603,17 @@ pub(crate) fn finish(
             Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
             Some(nethttp_result::OutOfMemory),
         ),
+        // libcurl takes any number after "HTTP/2 " as the status ("HTTP/2 0",
+        // "HTTP/2 -5"): not HTTP, and a success with status 0 would read as
+        // a failure in C. Found by fuzz/targets/fuzz_response.c.
+        Ok(()) if !(100..=999).contains(&status) => {
+            // CURLE_WEIRD_SERVER_REPLY (8), by its old name in curl-sys.
+            let mut error = curl::Error::new(curl_sys::CURLE_FTP_WEIRD_SERVER_REPLY);
+            error.set_extra(format!(
+                "the status line has no valid status code ({status})"
+            ));
+            (Err(error), Some(nethttp_result::ProtocolError))
+        }
         other => (other, None),
     };
     pool.give_back(easy, collector.options_version);

@@ -4,6 +4,7 @@
 //! characters. Messages never quote a password (see `redact`).
 
 use crate::error::{nethttp_result, Error};
+use crate::limits;
 use crate::redact::{redact_text, redact_url_str};
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -15,6 +16,8 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Accepts `http://` and `https://` URLs (scheme in any case) with a host.
 pub fn check_url(url: &str) -> Result<(), Error> {
+    // It goes into the request line: see `limits`. (Never quoted: too long.)
+    limits::check_field("the URL", url.len(), nethttp_result::InvalidUrl)?;
     // ASCII controls, space and DEL by byte; other whitespace and controls
     // (U+0085, U+00A0, U+2028, ...) only in the rare non-ASCII URL.
     let ascii_bad = |b: &u8| *b <= b' ' || *b == 0x7f;

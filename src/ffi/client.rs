@@ -206,6 +206,8 @@ pub unsafe extern "C" fn nethttp_client_new(
 /// Returns the request's handle, or NULL (no callback will come) with
 /// `NETHTTP_RESULT_NULL_ARGUMENT` (client, url or callback NULL),
 /// `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME`,
+/// `NETHTTP_RESULT_INVALID_ARGUMENT` (the request line and headers, the
+/// client's default headers included, over 1,000,000 bytes),
 /// `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the client is being freed, e.g. a
 /// request made inside a callback run by `nethttp_client_free()`, or the
 /// client was made before a `fork()` in the parent process) or

@@ -42,9 +42,14 @@ pub unsafe extern "C" fn nethttp_options_free(options: *mut nethttp_options) {
 /// and ``!#$%&'*+-.^_`|~``) and the value must be UTF-8 without CR, LF (or NUL),
 /// so that no header can smuggle another into the request.
 ///
+/// The header line (`name: value`) may be at most 1,000,000 bytes long:
+/// libcurl builds the request line and headers in a 1 MiB buffer (see
+/// `nethttp_request()` for the limit on all of them together).
+///
 /// Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options` or
 /// `name` is NULL; `NETHTTP_RESULT_INVALID_HEADER_NAME` or
-/// `NETHTTP_RESULT_INVALID_HEADER_VALUE`. On error the options are unchanged.
+/// `NETHTTP_RESULT_INVALID_HEADER_VALUE` (also for a line over 1,000,000
+/// bytes). On error the options are unchanged.
 #[no_mangle]
 pub unsafe extern "C" fn nethttp_options_set_header(
     options: *mut nethttp_options,
@@ -102,7 +107,8 @@ pub unsafe extern "C" fn nethttp_options_clear_body(
 /// unknown method). A `HEAD` request (upper case) completes as soon as the
 /// headers arrive, without waiting for a body. NULL goes back to the
 /// default (GET, or POST when there is a body). The string is copied; it must
-/// be an HTTP token, which excludes spaces, CR, LF and NUL.
+/// be an HTTP token, which excludes spaces, CR, LF and NUL, of at most
+/// 1,000,000 bytes.
 ///
 /// Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
 /// is NULL, or `NETHTTP_RESULT_INVALID_METHOD` (options unchanged).
@@ -183,7 +189,8 @@ pub unsafe extern "C" fn nethttp_options_set_connect_timeout_ms(
 /// (a missing file fails those requests with `"certificate-verify-failed"`).
 ///
 /// Returns `NETHTTP_RESULT_OK`, `NETHTTP_RESULT_NULL_ARGUMENT` if `options` is
-/// NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8.
+/// NULL, or `NETHTTP_RESULT_INVALID_ARGUMENT` if `path` is not valid UTF-8 or
+/// is over 1,000,000 bytes long.
 #[no_mangle]
 pub unsafe extern "C" fn nethttp_options_set_ca_file(
     options: *mut nethttp_options,
@@ -200,6 +207,11 @@ pub unsafe extern "C" fn nethttp_options_set_ca_file(
                     "CA file path is not valid UTF-8",
                 )
             })?;
+            crate::limits::check_field(
+                "the CA file path",
+                text.len(),
+                nethttp_result::InvalidArgument,
+            )?;
             Some(PathBuf::from(text))
         };
         options.set_ca_file(path);

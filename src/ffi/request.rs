@@ -38,8 +38,11 @@ pub(crate) unsafe fn url_arg<'a>(url: *const c_char) -> Result<&'a str, Error> {
 /// Returns the request's handle, or NULL when the request cannot be made; then
 /// no callback will ever come and `nethttp_last_error_code()` says why:
 /// `NETHTTP_RESULT_NULL_ARGUMENT` (url or callback NULL),
-/// `NETHTTP_RESULT_INVALID_URL`, `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http
-/// or https), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the engine thread could not
+/// `NETHTTP_RESULT_INVALID_URL` (also a URL over 1,000,000 bytes),
+/// `NETHTTP_RESULT_UNSUPPORTED_SCHEME` (not http or https),
+/// `NETHTTP_RESULT_INVALID_ARGUMENT` (the request line and the header lines
+/// set would together be over 1,000,000 bytes: libcurl builds them in a
+/// 1 MiB buffer), `NETHTTP_RESULT_ENGINE_UNAVAILABLE` (the engine thread could not
 /// start, or the default client is being shut down: a request made inside
 /// one of its callbacks during `nethttp_shutdown()`) or
 /// `NETHTTP_RESULT_OUT_OF_MEMORY`.
