@@ -316,6 +316,9 @@ impl Shared {
         direct: bool,
     ) -> Result<Arc<Request>, Error> {
         self.check_process()?;
+        // The URL's own length first: a URL too long on its own is an
+        // invalid URL, not a request head too long as a whole.
+        limits::check_field("the URL", url_text.len(), nethttp_result::InvalidUrl)?;
         let merged;
         let options = match options {
             Some(options) if options.is_untouched() => &self.defaults,
