@@ -5,14 +5,13 @@ use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 use std::time::Duration;
 
-use super::request::url_arg;
+use super::request::{start_from_c, url_arg};
 use super::types::{
-    callback_from_c, client_from_c, client_into_c, client_ref, config_free, config_into_c,
-    config_mut, config_ref, nethttp_callback, nethttp_client, nethttp_client_config,
-    nethttp_observer, nethttp_options, nethttp_request, nethttp_response, observer_from_c,
-    options_ref, request_handle, response_into_c,
+    client_from_c, client_into_c, client_ref, config_free, config_into_c, config_mut, config_ref,
+    nethttp_callback, nethttp_client, nethttp_client_config, nethttp_observer, nethttp_options,
+    nethttp_request, nethttp_response, observer_from_c, options_ref, response_into_c,
 };
-use super::{guard, guard_result, null_argument};
+use super::{guard, guard_result};
 use crate::client::{Client, ClientConfig, MIN_STACK_SIZE};
 use crate::error::{nethttp_result, Error};
 
@@ -224,14 +223,13 @@ pub unsafe extern "C" fn nethttp_client_request(
 ) -> *mut nethttp_request {
     guard(ptr::null_mut(), || {
         let client = client_ref(client)?;
-        let url = url_arg(url)?;
-        let callback = callback.ok_or_else(|| null_argument("callback"))?;
-        let id = client.request(
+        start_from_c(
             url,
-            options_ref(options),
-            callback_from_c(callback, userdata),
-        )?;
-        Ok(request_handle(id))
+            options,
+            callback,
+            userdata,
+            |url, options, callback| client.request(url, options, callback),
+        )
     })
 }
 

@@ -10,6 +10,9 @@ use super::types::{
 };
 use super::{c_str_arg, guard, guard_result, null_argument};
 use crate::error::{nethttp_result, Error};
+use crate::id::RequestId;
+use crate::options::Options;
+use crate::request::Callback;
 
 /// Reads a URL argument.
 ///
@@ -67,15 +70,30 @@ pub unsafe extern "C" fn nethttp_request(
     userdata: *mut c_void,
 ) -> *mut nethttp_request {
     guard(ptr::null_mut(), || {
-        let url = url_arg(url)?;
-        let callback = callback.ok_or_else(|| null_argument("callback"))?;
-        let id = crate::client::request(
-            url,
-            options_ref(options),
-            callback_from_c(callback, userdata),
-        )?;
-        Ok(request_handle(id))
+        start_from_c(url, options, callback, userdata, crate::client::request)
     })
+}
+
+/// Checks a request's C arguments and starts it with `start` (on the
+/// default client or on one of the caller's).
+///
+/// # Safety
+/// As `nethttp_request`'s arguments.
+pub(crate) unsafe fn start_from_c(
+    url: *const c_char,
+    options: *const nethttp_options,
+    callback: nethttp_callback,
+    userdata: *mut c_void,
+    start: impl FnOnce(&str, Option<&Options>, Callback) -> Result<RequestId, Error>,
+) -> Result<*mut nethttp_request, Error> {
+    let url = url_arg(url)?;
+    let callback = callback.ok_or_else(|| null_argument("callback"))?;
+    let id = start(
+        url,
+        options_ref(options),
+        callback_from_c(callback, userdata),
+    )?;
+    Ok(request_handle(id))
 }
 
 /// Drops a request: after this returns its callback will never be called,
