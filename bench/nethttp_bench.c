@@ -715,18 +715,25 @@ static void nh_run_chained(const struct job *j, struct result *res)
  * request, as in nh_run_chained. */
 static struct nethttp_client *dispatch_client; /* kept across rounds: warm connections */
 
+/* A client in dispatch mode or driven by epoll, for the workloads that need one. */
+static struct nethttp_client *bench_client(int dispatch, int epoll)
+{
+    struct nethttp_client_config *config = nethttp_client_config_new();
+    if (!config || nethttp_client_config_set_dispatch(config, dispatch) != NETHTTP_RESULT_OK ||
+        nethttp_client_config_set_epoll(config, epoll) != NETHTTP_RESULT_OK)
+        die("nethttp_client_config failed");
+    struct nethttp_client *client = nethttp_client_new(config);
+    nethttp_client_config_free(config);
+    if (!client)
+        die("nethttp_client_new failed: %s", nethttp_last_error());
+    return client;
+}
+
 static void nh_run_dispatch(const struct job *j, struct result *res)
 {
     struct nethttp_options *o = nh_options(j);
-    if (!dispatch_client) {
-        struct nethttp_client_config *config = nethttp_client_config_new();
-        if (!config || nethttp_client_config_set_dispatch(config, 1) != NETHTTP_RESULT_OK)
-            die("nethttp_client_config failed");
-        dispatch_client = nethttp_client_new(config);
-        nethttp_client_config_free(config);
-        if (!dispatch_client)
-            die("nethttp_client_new failed: %s", nethttp_last_error());
-    }
+    if (!dispatch_client)
+        dispatch_client = bench_client(1, 0);
     struct nethttp_client *client = dispatch_client;
     struct nh_run r;
     nh_run_init(&r, j, o, true);
@@ -1043,15 +1050,8 @@ static struct nethttp_client *idle_client;
  * stop them. */
 static void idle_start(bool nethttp, struct raw_client *raw, int n, void **handles)
 {
-    if (nethttp && !idle_client) {
-        struct nethttp_client_config *config = nethttp_client_config_new();
-        if (!config || nethttp_client_config_set_epoll(config, 1) != NETHTTP_RESULT_OK)
-            die("nethttp_client_config failed");
-        idle_client = nethttp_client_new(config);
-        nethttp_client_config_free(config);
-        if (!idle_client)
-            die("nethttp_client_new failed: %s", nethttp_last_error());
-    }
+    if (nethttp && !idle_client)
+        idle_client = bench_client(0, 1);
     for (int i = 0; i < n; i++) {
         if (nethttp) {
             handles[i] = nethttp_client_request(idle_client, cfg.idle_url, NULL, idle_callback, NULL);
