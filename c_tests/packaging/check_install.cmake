@@ -1,11 +1,15 @@
 # Checks an installed prefix:
 #   cmake -DPREFIX=P -DLIBDIR=lib -DINCLUDEDIR=include -DVERSION=X.Y.Z
 #         -DHEADER=include/nethttp.h -DCXX_HEADER=include/nethttp.hpp
-#         -DNATIVE_LIBS_FILE=F -DNM=nm -DREADELF=readelf -P check_install.cmake
+#         -DNATIVE_LIBS_FILE=F -DNM=nm -DREADELF=readelf [-DSTRIPPED=ON]
+#         -P check_install.cmake
 # - the layout: the C header and the C++ header (identical to the sources),
 #   versioned shared library and its links, static library, CMake package
 #   files, pkg-config file;
 # - the soname (libnethttp.so.MAJOR);
+# - with STRIPPED (a Release installation): libnethttp.so has no symbol table
+#   and no debug information and is under 2 MB, libnethttp.a has no debug
+#   information; and neither ever carries LLVM bitcode;
 # - the exported symbols: `nm -D --defined-only` lists exactly the functions
 #   the header declares, all named nethttp_*, and nothing else (no libcurl,
 #   OpenSSL or Rust symbols that could clash with the program's own);
@@ -74,6 +78,12 @@ execute_process(COMMAND "${READELF}" -d "${_lib}/libnethttp.so.${VERSION}" OUTPU
 if(NOT _rc EQUAL 0 OR NOT _dynamic MATCHES "\\(SONAME\\)[^\n]*\\[libnethttp\\.so\\.${_major}\\]")
   fail("libnethttp.so.${VERSION} does not have the soname libnethttp.so.${_major}")
 endif()
+
+# Stripped, small, no bitcode. (nethttp_check_sections is also used by
+# check_strip.cmake.)
+include("${CMAKE_CURRENT_LIST_DIR}/check_sections.cmake")
+nethttp_check_sections("${_lib}/libnethttp.so.${VERSION}" "${STRIPPED}" 2000000)
+nethttp_check_sections("${_lib}/libnethttp.a" "${STRIPPED}" 0)
 
 # Exported symbols against the functions the header declares.
 file(READ "${HEADER}" _header_text)
