@@ -16,7 +16,8 @@
 #                              (e.g. -- --only throughput --rounds 3)
 #
 # Installs what is missing from Debian's packages (nginx, its echo module,
-# libcurl4-openssl-dev, pkg-config, cmake), builds the benchmark in
+# libcurl4-openssl-dev, and what scripts/ensure-tools.sh installs), saying
+# which and why (NETHTTP_NO_INSTALL=1: lists them and stops), builds the benchmark in
 # build-bench/ (NETHTTP_BENCH_BUILD_DIR overrides) and runs nginx from a
 # config and temp dirs of its own under that build dir.
 #
@@ -49,26 +50,20 @@ done
 # libcurl. A policy-rc.d keeps the nginx package from starting its service.
 bench_install() {
     local policy=/usr/sbin/policy-rc.d made_policy=""
-    if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ]; then
+    if [ "$(id -u)" -eq 0 ] && [ ! -e "$policy" ] && [ "${NETHTTP_NO_INSTALL:-0}" != 1 ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=1
     fi
     local rc=0
-    nethttp_apt_install "$@" || rc=$?
+    nethttp_install "$@" || rc=$?
     [ -n "$made_policy" ] && rm -f "$policy"
     return "$rc"
 }
-need=()
-nethttp_have nginx || need+=(nginx)
-dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || need+=(libcurl4-openssl-dev)
-nethttp_have pkg-config || need+=(pkg-config)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "bench.sh: installing ${need[*]}" >&2
-    bench_install "${need[@]}" || { echo "bench.sh: could not install ${need[*]}" >&2; exit 1; }
-fi
+nethttp_have nginx || bench_install "the HTTP server the benchmark runs against" nginx || exit 1
+dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 ||
+    bench_install "the raw libcurl side of the benchmark links the system's libcurl" libcurl4-openssl-dev || exit 1
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 if [ ! -e "$echo_module" ]; then
-    echo "bench.sh: installing libnginx-mod-http-echo" >&2
-    bench_install libnginx-mod-http-echo ||
+    bench_install "nginx's echo module, for the slow and held responses" libnginx-mod-http-echo ||
         echo "bench.sh: no nginx echo module; the Python test server will hold requests" >&2
 fi
 
@@ -266,7 +261,7 @@ fi
 # under callgrind; instructions per request include start-up (about 1,500 at
 # this size, the same for both sides).
 if [ "$mode" = callgrind ]; then
-    nethttp_have valgrind || bench_install valgrind
+    nethttp_have valgrind || bench_install "callgrind counts the instructions" valgrind || exit 1
     out_dir="$build_dir/callgrind"
     mkdir -p "$out_dir"
     requests=10000

@@ -1,51 +1,113 @@
 #!/usr/bin/env bash
-# Installs what building nethttp needs beyond a Rust toolchain, a C compiler
-# and python3: cmake (from Debian's packages when we may use apt-get, else
-# from PyPI into the user's site), and pkg-config, OpenSSL's headers and
-# libcurl's development files (libcurl4-openssl-dev: nethttp links the
-# system's libcurl unless NETHTTP_BUNDLED_CURL=ON) where apt-get can install
-# them. Sourced by the other scripts.
+# What building nethttp needs beyond a Rust toolchain, a C compiler and
+# python3: cmake, pkg-config, OpenSSL's headers (libssl-dev) and libcurl's
+# development files (libcurl4-openssl-dev: nethttp links the system's
+# libcurl unless NETHTTP_BUNDLED_CURL=ON). Sourced by the other scripts, which
+# install their own extra tools through the same helper, nethttp_install.
+#
+# Whatever is missing is installed with apt-get (as root), each package
+# announced with the reason ("nethttp: installing X (why)"); apt-get's output
+# is shown when it fails. cmake comes from PyPI instead (pip --user) where
+# apt-get cannot be used.
+#
+#   NETHTTP_NO_INSTALL=1 scripts/test.sh   installs nothing: lists what is
+#                                          missing and stops (exit 1)
+#   scripts/ensure-tools.sh [--no-install] checks (and installs) the tools
+#                                          for building, and nothing else
 set -euo pipefail
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    case "${1:-}" in
+        --no-install) export NETHTTP_NO_INSTALL=1 ;;
+        "") ;;
+        *) echo "ensure-tools.sh: unknown argument $1 (--no-install lists what is missing)" >&2; exit 2 ;;
+    esac
+fi
 
 nethttp_have() { command -v "$1" >/dev/null 2>&1; }
 
-nethttp_apt_install() {
-    if [ "$(id -u)" -ne 0 ] || ! nethttp_have apt-get; then
+# nethttp_install WHY PACKAGE...: installs Debian packages, saying which and
+# why. With NETHTTP_NO_INSTALL=1, or where apt-get cannot run, it names them
+# and fails instead.
+nethttp_install() {
+    local why=$1 log
+    shift
+    if [ "${NETHTTP_NO_INSTALL:-0}" = 1 ]; then
+        echo "nethttp: missing: $* ($why); NETHTTP_NO_INSTALL=1, so not installing it" >&2
         return 1
     fi
+    if [ "$(id -u)" -ne 0 ] || ! nethttp_have apt-get; then
+        echo "nethttp: missing: $* ($why); install it with your package manager" \
+             "(apt-get needs root, which this is not)" >&2
+        return 1
+    fi
+    echo "nethttp: installing $* ($why) with apt-get" >&2
+    log=$(mktemp)
     if [ -z "${NETHTTP_APT_UPDATED:-}" ]; then
-        apt-get update -qq >/dev/null
+        echo "nethttp: apt-get update (once, to find the packages)" >&2
+        if ! apt-get update -q >"$log" 2>&1; then
+            cat "$log" >&2
+            echo "nethttp: apt-get update failed (its output is above)" >&2
+            rm -f "$log"
+            return 1
+        fi
         export NETHTTP_APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "nethttp: apt-get install $* failed (its output is above)" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
 }
 
-if ! nethttp_have cmake; then
-    echo "nethttp: cmake not found, installing it" >&2
-    if ! nethttp_apt_install cmake; then
-        python3 -m pip install --user --quiet cmake
-        export PATH="$HOME/.local/bin:$PATH"
-    fi
-fi
-missing_packages=()
-nethttp_have pkg-config || missing_packages+=(pkg-config)
-[ -e /usr/include/openssl/ssl.h ] || missing_packages+=(libssl-dev)
-if [ ${#missing_packages[@]} -gt 0 ]; then
-    echo "nethttp: installing ${missing_packages[*]}" >&2
-    nethttp_apt_install "${missing_packages[@]}" ||
-        echo "nethttp: could not install ${missing_packages[*]}; install them with your package manager" >&2
-fi
-# libcurl: nethttp builds against the system's (README.md, "Choosing
-# libcurl"); the build stops with a message when it is missing, unless
-# NETHTTP_BUNDLED_CURL=ON asks for the curl crate's bundled copy.
-if [ "${NETHTTP_BUNDLED_CURL:-OFF}" != ON ] && ! pkg-config --exists libcurl 2>/dev/null; then
-    echo "nethttp: installing libcurl4-openssl-dev, libcurl's development files: nethttp links" \
-         "the system's libcurl (HTTP/2, brotli, zstd); NETHTTP_BUNDLED_CURL=ON builds a bundled one instead" >&2
-    if ! nethttp_apt_install libcurl4-openssl-dev; then
-        echo "nethttp: could not install libcurl4-openssl-dev (apt-get's errors, if it ran, are above);" \
-             "install libcurl's development files with your package manager, or set NETHTTP_BUNDLED_CURL=ON" >&2
-    fi
-fi
+# Everything missing is listed before anything is installed, so that
+# NETHTTP_NO_INSTALL=1 gives the whole list at once.
+nethttp_missing=()
+nethttp_missing_why=()
+nethttp_need() { nethttp_missing+=("$1"); nethttp_missing_why+=("$2"); }
+
 if ! nethttp_have cargo && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! nethttp_have cargo; then
+    echo "nethttp: cargo not found: install a Rust toolchain (1.80 or newer, e.g. with rustup)" >&2
+    exit 1
+fi
+if ! nethttp_have cmake && [ -x "$HOME/.local/bin/cmake" ]; then
+    export PATH="$HOME/.local/bin:$PATH"
+fi
+nethttp_have cmake || nethttp_need cmake "nethttp's build system"
+nethttp_have pkg-config || nethttp_need pkg-config "finds libcurl and OpenSSL"
+[ -e /usr/include/openssl/ssl.h ] || nethttp_need libssl-dev "OpenSSL's headers, for the curl and openssl crates"
+# libcurl: nethttp links the system's (README.md, "Choosing libcurl"); CMake
+# stops with a message when it is missing, unless NETHTTP_BUNDLED_CURL=ON asks
+# for the curl crate's bundled copy.
+if [ "${NETHTTP_BUNDLED_CURL:-OFF}" != ON ] && ! dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 &&
+   ! { nethttp_have pkg-config && pkg-config --exists libcurl; }; then
+    nethttp_need libcurl4-openssl-dev \
+        "libcurl's development files: nethttp links the system's libcurl; NETHTTP_BUNDLED_CURL=ON builds one in instead"
+fi
+
+if [ ${#nethttp_missing[@]} -gt 0 ]; then
+    nethttp_failed=0
+    for i in "${!nethttp_missing[@]}"; do
+        if ! nethttp_install "${nethttp_missing_why[$i]}" "${nethttp_missing[$i]}"; then
+            # No apt-get: cmake can still come from PyPI.
+            if [ "${nethttp_missing[$i]}" = cmake ] && [ "${NETHTTP_NO_INSTALL:-0}" != 1 ]; then
+                echo "nethttp: installing cmake from PyPI (python3 -m pip install --user cmake) instead" >&2
+                python3 -m pip install --user --quiet cmake && export PATH="$HOME/.local/bin:$PATH" && continue
+            fi
+            nethttp_failed=1
+        fi
+    done
+    if [ "$nethttp_failed" = 1 ]; then
+        echo "nethttp: the tools above are missing; install them and run this again" >&2
+        exit 1
+    fi
+fi
+unset nethttp_missing nethttp_missing_why nethttp_failed
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    echo "nethttp: every tool for building nethttp is there" >&2
 fi

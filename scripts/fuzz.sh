@@ -23,7 +23,8 @@
 # (that needs nightly), but ASan intercepts its mallocs and frees.
 #
 # Installs clang and libclang-rt-14-dev (clang's libFuzzer and ASan runtimes)
-# from Debian's packages when clang cannot link a fuzzer. New inputs found
+# from Debian's packages when clang cannot link a fuzzer, saying so
+# (NETHTTP_NO_INSTALL=1: says what is missing and stops). New inputs found
 # go to build-fuzz/corpus/TARGET (not committed); a crash is written to
 # build-fuzz/crashes/TARGET/: copy it into fuzz/regressions/TARGET/ once
 # fixed, so that every later run replays it.
@@ -42,8 +43,8 @@ can_link_fuzzer() {
     clang -fsanitize=fuzzer,address "$out/probe.c" -o "$out/probe" >/dev/null 2>&1
 }
 if ! nethttp_have clang || ! can_link_fuzzer; then
-    echo "fuzz.sh: installing clang and libclang-rt-14-dev (libFuzzer and ASan runtimes for clang)" >&2
-    nethttp_apt_install clang libclang-rt-14-dev
+    nethttp_install "clang and its libFuzzer and ASan runtimes build the fuzz targets" \
+        clang libclang-rt-14-dev || exit 1
     can_link_fuzzer || { echo "fuzz.sh: clang still cannot link a libFuzzer program" >&2; exit 1; }
 fi
 

@@ -10,15 +10,13 @@
 #
 # Builds in build-valgrind/ (NETHTTP_VALGRIND_BUILD_DIR overrides) with
 # NETHTTP_VALGRIND_SUITE=ON, reusing the cargo build of the normal build
-# directory. Installs valgrind from Debian's packages if it is missing.
+# directory. Installs valgrind from Debian's packages if it is missing,
+# saying so (NETHTTP_NO_INSTALL=1: says it is missing and stops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-tools.sh
 
-if ! nethttp_have valgrind; then
-    echo "valgrind.sh: installing valgrind (the memory checker this script runs)" >&2
-    nethttp_apt_install valgrind
-fi
+nethttp_have valgrind || nethttp_install "the memory checker this script runs" valgrind || exit 1
 filter=(-L memcheck)
 case "${1:-}" in
     --smoke) filter=(-L memcheck -R '^(test_encoding|test_contract|test_destroy|test_client_dispatch)_memcheck$') ;;
