@@ -26,12 +26,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libs)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME "libnethttp${NETHTTP_SOVERSION}")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
-set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "${PROJECT_DESCRIPTION}
- nethttp makes asynchronous HTTP and HTTPS requests from C and C++ on a
- thread of its own, through libcurl's multi interface. This package holds
- the shared library.")
+# Only the runtime package has a shared object (the -dev one has a link).
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "nethttp makes asynchronous HTTP and HTTPS requests from C and C++ on a
+thread of its own, through libcurl's multi interface. This package holds
+the shared library.")
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME "libnethttp-dev")
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SECTION libdevel)
 if(NETHTTP_BUNDLED_CURL)
@@ -41,9 +41,8 @@ else()
 endif()
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
     "libnethttp${NETHTTP_SOVERSION} (= ${PROJECT_VERSION}), ${_nethttp_static_deps}")
-set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "${PROJECT_DESCRIPTION} (development files)
- nethttp makes asynchronous HTTP and HTTPS requests from C and C++ on a
- thread of its own, through libcurl's multi interface. This package holds
- the C header and the C++17 header, the static library, and the CMake
- (find_package(nethttp)) and pkg-config (nethttp) files.")
+set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "nethttp makes asynchronous HTTP and HTTPS requests from C and C++ on a
+thread of its own, through libcurl's multi interface. This package holds
+its development files: the C header and the C++17 header, the static library, and the CMake
+(find_package(nethttp)) and pkg-config (nethttp) files.")
 include(CPack)
