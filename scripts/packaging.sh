@@ -10,7 +10,7 @@
 #            (as root; refused if a nethttp package is already installed),
 #            c_tests/packaging/consumer is built with find_package(nethttp)
 #            and test_package/nethttp_package_test.c with pkg-config, shared
-#            and static, and run; then both packages are removed again.
+#            and static, and run; then both packages are purged again.
 #   conan    `conan create .` with shared=True and shared=False, each
 #            building and running test_package/ through Conan's CMakeDeps.
 #            Conan comes from PyPI into build-packaging/venv (said when it
@@ -74,7 +74,7 @@ part_deb() {
     local build="$out/deb" pkg deb_runtime deb_dev multiarch server_pid_file
     for pkg in "libnethttp$major" libnethttp-dev; do
         if dpkg -s "$pkg" >/dev/null 2>&1; then
-            fail "$pkg is already installed; remove it first (dpkg -r $pkg)"
+            fail "$pkg is already installed; remove it first (dpkg --purge $pkg)"
         fi
     done
     [ "$(id -u)" -eq 0 ] || fail "installing the .deb packages needs root"
@@ -122,7 +122,7 @@ part_deb() {
     say "deb: $(basename "$deb_runtime") (Depends: $runtime_deps) and $(basename "$deb_dev") (Depends: $dev_deps)"
 
     # Installed: what a user of the packages gets.
-    trap 'dpkg -r libnethttp-dev "libnethttp'"$major"'" >/dev/null 2>&1 || true' EXIT
+    trap 'dpkg --purge libnethttp-dev "libnethttp'"$major"'" >/dev/null 2>&1 || true' EXIT
     dpkg -i "$deb_runtime" "$deb_dev" >/dev/null || fail "dpkg -i"
     [[ $(file -L "/usr/lib/$multiarch/libnethttp.so.$major") == *", stripped"* ]] ||
         fail "the installed library is not stripped"
@@ -131,7 +131,7 @@ part_deb() {
     server_pid_file="$out/deb-server.port"
     python3 c_tests/server/test_server.py start --port-file "$server_pid_file" --log "$out/deb-server.log" >/dev/null
     trap 'python3 c_tests/server/test_server.py stop --port-file "'"$server_pid_file"'" >/dev/null 2>&1 || true;
-          dpkg -r libnethttp-dev "libnethttp'"$major"'" >/dev/null 2>&1 || true' EXIT
+          dpkg --purge libnethttp-dev "libnethttp'"$major"'" >/dev/null 2>&1 || true' EXIT
     local base
     base="http://127.0.0.1:$(cut -d' ' -f1 "$server_pid_file")"
     cmake "-DSOURCE_DIR=$root/c_tests/packaging/consumer" "-DBINARY_DIR=$out/deb-consumer" \
@@ -144,7 +144,7 @@ part_deb() {
     pkgconfig_programs "$out/deb-pkgconfig"
 
     python3 c_tests/server/test_server.py stop --port-file "$server_pid_file" >/dev/null
-    dpkg -r libnethttp-dev "libnethttp$major" >/dev/null || fail "dpkg -r"
+    dpkg --purge libnethttp-dev "libnethttp$major" >/dev/null || fail "dpkg --purge"
     trap - EXIT
     [ ! -e "/usr/lib/$multiarch/libnethttp.so.$major" ] || fail "removing the packages left libnethttp.so.$major"
     summary+=("deb: libnethttp$major and libnethttp-dev built, installed, used by find_package and pkg-config programs (shared and static), removed")
@@ -165,7 +165,7 @@ part_conan() {
     [ -e "$CONAN_HOME/profiles/default" ] || "$venv/bin/conan" profile detect >/dev/null 2>&1
     for option in True False; do
         say "conan: conan create . -o '&:shared=$option'"
-        if ! "$venv/bin/conan" create . -s build_type=Release -o "&:shared=$option" --build=missing \
+        if ! "$venv/bin/conan" create . -s build_type=Release -o "&:shared=$option" --no-remote \
                 > "$out/conan-shared-$option.log" 2>&1; then
             tail -40 "$out/conan-shared-$option.log" >&2
             fail "conan create (shared=$option); the log is $out/conan-shared-$option.log"
