@@ -17,11 +17,8 @@
 #   ones rustc reported for the build.
 cmake_minimum_required(VERSION 3.16)
 
-set(_errors 0)
-macro(fail msg)
-  message(SEND_ERROR "${msg}")
-  math(EXPR _errors "${_errors} + 1")
-endmacro()
+# fail() and nethttp_check_sections().
+include("${CMAKE_CURRENT_LIST_DIR}/check_sections.cmake")
 
 string(REGEX MATCH "^[0-9]+" _major "${VERSION}")
 set(_lib "${PREFIX}/${LIBDIR}")
@@ -79,9 +76,7 @@ if(NOT _rc EQUAL 0 OR NOT _dynamic MATCHES "\\(SONAME\\)[^\n]*\\[libnethttp\\.so
   fail("libnethttp.so.${VERSION} does not have the soname libnethttp.so.${_major}")
 endif()
 
-# Stripped, small, no bitcode. (nethttp_check_sections is also used by
-# check_strip.cmake.)
-include("${CMAKE_CURRENT_LIST_DIR}/check_sections.cmake")
+# Stripped, small, no bitcode.
 nethttp_check_sections("${_lib}/libnethttp.so.${VERSION}" "${STRIPPED}" 2000000)
 nethttp_check_sections("${_lib}/libnethttp.a" "${STRIPPED}" 0)
 

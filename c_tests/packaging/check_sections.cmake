@@ -1,6 +1,14 @@
+# For the check_*.cmake scripts: fail(MSG) reports a problem and counts it
+# in _errors (the script ends with a FATAL_ERROR when it is not 0).
+set(_errors 0)
+macro(fail msg)
+  message(SEND_ERROR "${msg}")
+  math(EXPR _errors "${_errors} + 1")
+endmacro()
+
 # nethttp_check_sections(FILE STRIPPED MAX_BYTES): checks an installed
-# library with readelf (READELF), counting problems with the caller's fail()
-# (a macro, so that the count reaches the caller):
+# library with readelf (READELF), counting problems with fail() (a macro
+# too, so that the count reaches the script):
 #  - STRIPPED true: no .debug_* sections, and for a shared library no .symtab
 #    either (a static library keeps its symbol table: linkers need it);
 #    STRIPPED false: .debug_* sections present;

@@ -5,11 +5,7 @@
 # (The Release installation itself is checked by check_install.cmake.)
 cmake_minimum_required(VERSION 3.16)
 
-set(_errors 0)
-macro(fail msg)
-  message(SEND_ERROR "${msg}")
-  math(EXPR _errors "${_errors} + 1")
-endmacro()
+# fail() and nethttp_check_sections().
 include("${CMAKE_CURRENT_LIST_DIR}/check_sections.cmake")
 
 foreach(_case IN ITEMS "debug=OFF" "strip=ON")
