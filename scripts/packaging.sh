@@ -147,7 +147,7 @@ part_deb() {
     dpkg --purge libnethttp-dev "libnethttp$major" >/dev/null || fail "dpkg --purge"
     trap - EXIT
     [ ! -e "/usr/lib/$multiarch/libnethttp.so.$major" ] || fail "removing the packages left libnethttp.so.$major"
-    summary+=("deb: libnethttp$major and libnethttp-dev built, installed, used by find_package and pkg-config programs (shared and static), removed")
+    summary+=("deb: libnethttp$major and libnethttp-dev built, installed, used by find_package and pkg-config programs (shared and static), purged")
 }
 
 # ------------------------------------------------------------------- conan
@@ -157,8 +157,10 @@ part_conan() {
         if [ "${NETHTTP_NO_INSTALL:-0}" = 1 ]; then
             fail "conan is missing (into $venv from PyPI); NETHTTP_NO_INSTALL=1, so not installing it"
         fi
+        python3 -c 'import ensurepip' 2>/dev/null ||
+            nethttp_install "python3 -m venv needs it, to hold conan" python3-venv || exit 1
         say "conan: installing conan from PyPI into $venv (python3 -m venv; pip install conan), to build the Conan package"
-        python3 -m venv "$venv" || fail "python3 -m venv (Debian: apt-get install python3-venv)"
+        python3 -m venv "$venv" || fail "python3 -m venv"
         "$venv/bin/pip" install --quiet conan || fail "pip install conan"
     fi
     export CONAN_HOME="$out/conan-home"
