@@ -133,6 +133,9 @@ impl StreamQueue {
         state.aborted = true;
         state.chunks.clear();
         state.bytes = 0;
+        // Called while handling this stream's notice: none is pending now,
+        // so the final response must come through `finish`'s answer.
+        state.scheduled = false;
         let resume_transfer = std::mem::take(&mut state.transfer_paused);
         (resume_transfer, state.last.take())
     }
@@ -225,6 +228,9 @@ mod tests {
         queue.push(b"abc", &head);
         let (resume, last) = queue.abort();
         assert!(!resume && last.is_none());
+        // The final response is not held behind the dropped chunks.
+        let response = Box::new(Response::for_tests(RequestId(1), 200, b""));
+        assert!(queue.finish(response).is_ok());
         assert_eq!(queue.push(b"d", &head).0, ChunkVerdict::Abort);
         assert!(queue.is_aborted());
     }

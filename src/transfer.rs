@@ -441,6 +441,15 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
     if options.header("User-Agent").is_none() {
         list.append(USER_AGENT_LINE)?;
     }
+    // Our own line when libcurl decodes: it would format its
+    // Accept-Encoding line anew for every transfer; given a line, it sends
+    // that one and still decodes.
+    if options.decompress()
+        && options.header("Accept-Encoding").is_none()
+        && !crate::transport::content_encodings().is_empty()
+    {
+        list.append(crate::transport::accept_encoding_line())?;
+    }
     for (name, value) in options.headers() {
         match value {
             // "Name;" is libcurl's way to send a header with an empty value;
@@ -675,10 +684,14 @@ pub(crate) fn prepare(
     }
     // libcurl decodes only when it asked for an encoding itself; a caller's
     // own Accept-Encoding gets the bytes as sent.
-    let decoding = options.decompress() && options.header("Accept-Encoding").is_none();
+    let decoding = options.decompress()
+        && options.header("Accept-Encoding").is_none()
+        && !crate::transport::content_encodings().is_empty();
     if decoding {
-        // "": every encoding this libcurl can decode.
-        easy.accept_encoding("").map_err(setup_error)?;
+        // The encodings by name, not "": libcurl would build that list
+        // anew for every handle.
+        easy.accept_encoding(crate::transport::content_encodings())
+            .map_err(setup_error)?;
     }
     if let (Some(max_body), false, false) = (options.max_body(), streamed, decoding) {
         // Refuses an announced Content-Length early; the collector checks
