@@ -13,7 +13,7 @@ static char url[1024];
 
 /* url = http://127.0.0.1:HTTP/redirect?to=<escaped target>&status=S */
 static const char *redirect_url(const char *target, int status) {
-    char *escaped = nethttp_urlencode(target, strlen(target));
+    char *escaped = nethttp_urlencode(target, strlen(target), NULL);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/redirect?to=%s&status=%d", server.http_port,
              escaped ? escaped : "", status);
     nethttp_free(escaped);
