@@ -9,11 +9,13 @@
 //! `encoding`, `form`, `transport`, `url`, `error` and other leaves.
 
 pub mod client;
+mod cookie_jar;
 mod dispatch;
 pub mod encoding;
 mod engine;
 pub mod error;
 mod failure;
+mod follow;
 pub mod ffi;
 pub mod form;
 mod handles;
@@ -29,6 +31,8 @@ mod pool;
 mod redact;
 pub mod request;
 pub mod response;
+pub mod stream;
+mod stream_queue;
 mod sync;
 mod transfer;
 pub mod transport;

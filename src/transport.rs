@@ -340,6 +340,17 @@ pub fn features() -> &'static CString {
     })
 }
 
+/// True when the linked libcurl speaks HTTP/2.
+pub fn has_http2() -> bool {
+    static HTTP2: OnceLock<bool> = OnceLock::new();
+    *HTTP2.get_or_init(|| {
+        features()
+            .to_bytes()
+            .split(|&b| b == b' ')
+            .any(|word| word == b"http2")
+    })
+}
+
 /// What `curl_version_info` says, reduced to what `features` reports.
 #[derive(Default)]
 struct FeatureBits {
