@@ -15,8 +15,8 @@ itself after that, 0 = no limit) and --verbose (log every request).
 
 The port file holds one line
 "HTTP_PORT HTTPS_PORT EXPIRED_PORT WRONGHOST_PORT MTLS_PORT TLS12_PORT
-EXAMPLE_PORT PROXY_PORT\\n"; read the fields you need from the left (more
-may be appended, never reordered).  HTTP_PORT and HTTPS_PORT bind 127.0.0.1
+EXAMPLE_PORT PROXY_PORT ALT_HTTP_PORT\\n"; read the fields you need from the
+left (more may be appended, never reordered).  HTTP_PORT and HTTPS_PORT bind 127.0.0.1
 on ephemeral ports (and ::1 on the same ports when possible); the other
 listeners bind 127.0.0.1 only.  The extra HTTPS listeners serve the same
 endpoints:
@@ -30,7 +30,9 @@ endpoints:
                   server's alert instead of a reset
   TLS12_PORT      with cert.pem, TLS 1.2 at most
   EXAMPLE_PORT    with example-test.pem (valid only for DNS:example.test)
-PROXY_PORT is a forwarding HTTP proxy (see "Proxy" below).  The server also
+PROXY_PORT is a forwarding HTTP proxy (see "Proxy" below).  ALT_HTTP_PORT
+is a second plain HTTP listener (127.0.0.1 only) with the same endpoints:
+another origin on the same host, for redirect tests.  The server also
 serves plain HTTP on a Unix socket in a directory of its own under the
 temporary directory; its path is written to F + ".unix" before the port
 file.  The pid file defaults to F + ".pid".
@@ -39,9 +41,14 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /echo, /echo/...           request line, header lines and body, verbatim
   /status/N                  status N (200..599), body "status N"
   /delay/MS, /hold?ms=MS     sleep MS ms, then body "delayed MS"
-  /bytes/N                   N bytes, byte i = (i * 7 + 3) % 256
+  /bytes/N[?tag=T]           N bytes, byte i = (i * 7 + 3) % 256; with a
+                             tag, the bytes handed to the kernel so far are
+                             added up per tag (see /sent)
+  /sent?tag=T                "sent N": bytes of /bytes?tag=T sent so far (a
+                             client that stops reading stops this growing)
   /chunked/N[?chunk=SIZE]    same bytes, Transfer-Encoding: chunked
-  /redirect?to=URL           302 to URL (default /echo)
+  /redirect?to=URL[&status=S]
+                             S (default 302, 300..399) to URL (default /echo)
   /redirect/K                302 to /redirect/K-1, /redirect/0 -> /echo
   /conn                      "conn ID", ID unique per TCP connection
   /close-early               Content-Length 1000, 10 bytes sent, then close
@@ -56,6 +63,32 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
                              ID as for /conn, P the most requests with tag T
                              served at once so far (so the largest P over a
                              batch of requests is the batch's concurrency)
+  /digest                    reads the request body as it arrives (never
+                             holding it: bodies of any size), then answers
+                             "bytes N sha256 HEX chunked yes|no pattern
+                             yes|no" (pattern: the body is the /bytes
+                             stream)
+  /flaky?key=K&fail=N&mode=M[&retry_after=S]
+                             the first N (default 1) requests with key K
+                             fail, later ones get 200 "ok after N"; mode
+                             "close" (default) closes the connection without
+                             a response, "503" and "429" answer that status
+                             (body "busy I"), with "Retry-After: S" when
+                             given
+  /count?key=K               "count N": requests /flaky got with key K
+  /cookie/set?c=V[&c=V2...]  200 "set N" with one "Set-Cookie: V" per c
+                             (V percent-encoded: "a=1; Max-Age=0" ...)
+  /encoded?enc=E             the first 100,000 bytes of the /bytes stream in
+                             encoding E, whatever the request accepts: E one
+                             of identity, gzip, deflate (zlib format), br,
+                             zstd (br and zstd from encoded/, made by
+                             encoded/make_encoded.py); the request's
+                             Accept-Encoding is echoed in X-Accept-Encoding
+                             ("none" when absent)
+  /gzip-zeros?mib=N          chunked, Content-Encoding: gzip, N MiB of zeros
+                             (about 1 KiB of gzip per MiB, made from a
+                             periodic deflate stream: neither compressed nor
+                             held per request)
   /client-cert               CN of the client certificate of this TLS
                              connection, or "none"
   /tls-version               the TLS version of this connection
