@@ -16,9 +16,9 @@ itself after that, 0 = no limit) and --verbose (log every request).
 The port file holds one line
 "HTTP_PORT HTTPS_PORT EXPIRED_PORT WRONGHOST_PORT MTLS_PORT TLS12_PORT
 EXAMPLE_PORT PROXY_PORT ALT_HTTP_PORT\\n"; read the fields you need from the
-left (more may be appended, never reordered).  HTTP_PORT and HTTPS_PORT bind 127.0.0.1
-on ephemeral ports (and ::1 on the same ports when possible); the other
-listeners bind 127.0.0.1 only.  The extra HTTPS listeners serve the same
+left (more may be appended, never reordered).  HTTP_PORT and HTTPS_PORT
+bind 127.0.0.1 on ephemeral ports (and ::1 on the same ports when
+possible); the other listeners bind 127.0.0.1 only.  The extra HTTPS listeners serve the same
 endpoints:
   EXPIRED_PORT    with expired.pem (expired in 2001), which fails
                   verification against cert.pem
