@@ -80,8 +80,9 @@ static int has_pair(const char *cookies, const char *pair) {
 int main(int argc, char **argv) {
     char http[128], https[128], localhost[128], seen[1024];
     struct nethttp_client *client, *other, *plain;
-    static const char *const first[] = {"a=1", "b=2; Path=/", "p=3; Path=/echo/sub"};
-    static const char *const expire[] = {"a=1; Max-Age=0", "b=2; Expires=Thu, 01 Jan 1970 00:00:00 GMT"};
+    /* Path=/: the default path of a cookie set by /cookie/set is /cookie. */
+    static const char *const first[] = {"a=1; Path=/", "b=2; Path=/", "p=3; Path=/echo/sub"};
+    static const char *const expire[] = {"a=1; Path=/; Max-Age=0", "b=2; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"};
     static const char *const secure[] = {"s=4; Secure; Path=/"};
     server = transport_server_from_args(argc, argv);
     snprintf(http, sizeof http, "http://127.0.0.1:%d", server.http_port);
@@ -133,7 +134,7 @@ int main(int argc, char **argv) {
     {
         struct capture c;
         capture_init(&c);
-        CHECK(capture_fetch(&c, test_url(url, sizeof url, server.http_port, "/cookie/set?c=d%3D5"), NULL));
+        CHECK(capture_fetch(&c, test_url(url, sizeof url, server.http_port, "/cookie/set?c=d%3D5%3B%20Path%3D%2F"), NULL));
         CHECK(capture_fetch(&c, test_url(url, sizeof url, server.http_port, "/echo"), NULL));
         CHECK(!test_contains(c.body, c.body_len, "d=5"));
         capture_free(&c);
