@@ -2,8 +2,8 @@
  * a client keeps the cookies its responses set, in memory, and sends them
  * (RFC 6265) on its later requests to the same host: not to another host
  * (localhost against 127.0.0.1), not by another client, not once expired
- * (Max-Age=0, an Expires in the past), not outside their Path, and a Secure
- * cookie only over https. The test server's /cookie/set?c=V answers with one
+ * (Max-Age=0, an Expires in the past), not outside their Path (the default
+ * path included), and a Secure cookie only over https. The test server's /cookie/set?c=V answers with one
  * "Set-Cookie: V" per c; /echo shows the Cookie header that arrived. */
 #include "test_stream_util.h"
 
@@ -78,7 +78,7 @@ static int has_pair(const char *cookies, const char *pair) {
 }
 
 int main(int argc, char **argv) {
-    char http[128], https[128], localhost[128], seen[1024];
+    char http[128], localhost[128], example_http[128], example_https[128], seen[1024];
     struct nethttp_client *client, *other, *plain;
     /* Path=/: the default path of a cookie set by /cookie/set is /cookie. */
     static const char *const first[] = {"a=1; Path=/", "b=2; Path=/", "p=3; Path=/echo/sub"};
@@ -86,10 +86,15 @@ int main(int argc, char **argv) {
     static const char *const secure[] = {"s=4; Secure; Path=/"};
     server = transport_server_from_args(argc, argv);
     snprintf(http, sizeof http, "http://127.0.0.1:%d", server.http_port);
-    snprintf(https, sizeof https, "https://127.0.0.1:%d", server.https_port);
+    snprintf(example_http, sizeof example_http, "http://example.test:%d", server.http_port);
+    snprintf(example_https, sizeof example_https, "https://example.test:%d", server.example_port);
     snprintf(localhost, sizeof localhost, "http://localhost:%d", server.http_port);
     tls = nethttp_options_new();
     CHECK_INT(nethttp_options_set_ca_file(tls, server.cert_file), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_resolve(tls, "example.test", (unsigned)server.http_port, "127.0.0.1"),
+              NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_resolve(tls, "example.test", (unsigned)server.example_port, "127.0.0.1"),
+              NETHTTP_RESULT_OK);
     client = cookie_client(1);
     other = cookie_client(1);
     plain = cookie_client(0);
@@ -104,6 +109,18 @@ int main(int argc, char **argv) {
     cookies_seen(client, http, "/echo/sub/x", seen, sizeof seen);
     CHECK(has_pair(seen, "a=1"));
     CHECK(has_pair(seen, "p=3"));
+
+    /* Without a Path attribute the path is that of the URL that set it
+     * (/cookie/set: /cookie), RFC 6265 section 5.1.4. */
+    {
+        static const char *const default_path[] = {"dp=7"};
+        set_cookies(client, http, default_path, 1);
+        cookies_seen(client, http, "/cookie/echo", seen, sizeof seen);
+        CHECK(has_pair(seen, "dp=7"));
+        CHECK(has_pair(seen, "a=1"));
+        cookies_seen(client, http, "/echo", seen, sizeof seen);
+        CHECK(!has_pair(seen, "dp=7"));
+    }
 
     /* Not to another host, not by another client. */
     cookies_seen(client, localhost, "/echo", seen, sizeof seen);
@@ -123,12 +140,16 @@ int main(int argc, char **argv) {
     CHECK(!has_pair(seen, "b=2"));
     CHECK(has_pair(seen, "p=3"));
 
-    /* Secure: set over https, sent over https only. */
-    set_cookies(client, https, secure, 1);
-    cookies_seen(client, https, "/echo", seen, sizeof seen);
+    /* Secure: set over https, sent over https only. The host is
+     * example.test (mapped to 127.0.0.1 by set_resolve, and EXAMPLE_PORT's
+     * certificate names it): libcurl counts 127.0.0.1 and localhost as
+     * secure origins even over http. */
+    set_cookies(client, example_https, secure, 1);
+    cookies_seen(client, example_https, "/echo", seen, sizeof seen);
     CHECK(has_pair(seen, "s=4"));
-    cookies_seen(client, http, "/echo", seen, sizeof seen);
+    cookies_seen(client, example_http, "/echo", seen, sizeof seen);
     CHECK(!has_pair(seen, "s=4"));
+    CHECK(!has_pair(seen, "a=1")); /* another host than 127.0.0.1 */
 
     /* The default client keeps none either. */
     {

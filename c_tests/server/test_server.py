@@ -78,6 +78,8 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /count?key=K               "count N": requests /flaky got with key K
   /cookie/set?c=V[&c=V2...]  200 "set N" with one "Set-Cookie: V" per c
                              (V percent-encoded: "a=1; Max-Age=0" ...)
+  /cookie/echo               as /echo (within the default cookie path of
+                             /cookie/set, which is /cookie)
   /encoded?enc=E             the first 100,000 bytes of the /bytes stream in
                              encoding E, whatever the request accepts: E one
                              of identity, gzip, deflate (zlib format), br,
@@ -1062,6 +1064,7 @@ EXACT_ROUTES = {
     "/flaky": h_flaky,
     "/count": h_count,
     "/cookie/set": h_cookie_set,
+    "/cookie/echo": h_echo,
     "/encoded": h_encoded,
     "/gzip-zeros": h_gzip_zeros,
     "/fault/reset": h_fault_reset,
