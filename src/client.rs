@@ -518,7 +518,11 @@ impl Shared {
         };
         let mut failure = None;
         let mut easy = easy;
-        if let (Some(plan), Some(follow), Some(finished)) = (plan, follow, easy.take()) {
+        let next = match (plan, follow) {
+            (Some(plan), Some(follow)) => easy.take().map(|finished| (plan, follow, finished)),
+            _ => None,
+        };
+        if let Some((plan, follow, finished)) = next {
             match self.next_hop(&request, &finished, plan, &follow) {
                 Ok((mut next, after, hops)) => {
                     transfer::hand_over(finished, &mut next, hops, &self.pool);
@@ -1046,6 +1050,13 @@ pub fn shutdown() -> Result<(), Error> {
 pub fn cancel(id: RequestId) {
     if let Some(request) = handles::get(id) {
         request.cancel();
+    }
+}
+
+/// Lets a paused streamed request go on. No-op on a stale handle.
+pub fn resume(id: RequestId) {
+    if let Some(request) = handles::get(id) {
+        request.resume();
     }
 }
 

@@ -171,6 +171,26 @@ pub unsafe extern "C" fn nethttp_client_config_set_epoll(
     })
 }
 
+/// With `on` non-zero the client keeps an in-memory cookie jar: cookies set
+/// by its responses (`Set-Cookie`) are stored and sent back (`Cookie`) on
+/// its later requests that match them by domain, path, expiry and `Secure`
+/// (RFC 6265, as libcurl's cookie engine implements it), also across the
+/// hops of a redirect. Each client has its own jar; nothing is read from or
+/// written to a file, and the jar goes with the client. Off by default (the
+/// default client has none).
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_client_config_set_cookies(
+    config: *mut nethttp_client_config,
+    on: c_int,
+) -> nethttp_result {
+    guard_result(|| {
+        config_mut(config)?.cookies = on != 0;
+        Ok(())
+    })
+}
+
 /// Creates a client with its own engine thread, connection pool, default
 /// options, limits and delivery mode, as `config` says (copied; NULL for the
 /// defaults). The caller owns it and frees it once with
