@@ -200,13 +200,16 @@ static void check_missing_file(void) {
     const char *path = "/nonexistent-dir/nethttp-no-such-file";
     enum nethttp_result result = nethttp_options_set_body_file(options, path);
     CHECK(result != NETHTTP_RESULT_OK);
+    CHECK_INT(result, NETHTTP_RESULT_FILE_ERROR);
     CHECK_INT(nethttp_last_error_code(), result);
     CHECK(strstr(nethttp_last_error(), path) != NULL);
     if (strstr(nethttp_last_error(), path) == NULL) {
         fprintf(stderr, "last error: %s\n", nethttp_last_error());
     }
     CHECK_INT(nethttp_options_set_body_file(NULL, path), NETHTTP_RESULT_NULL_ARGUMENT);
-    CHECK_INT(nethttp_options_set_body_file(options, NULL), NETHTTP_RESULT_NULL_ARGUMENT);
+    CHECK_INT(nethttp_options_set_body_file(options, NULL), NETHTTP_RESULT_OK); /* removes the body */
+    CHECK_INT(nethttp_options_set_body_file(options, ""), NETHTTP_RESULT_INVALID_ARGUMENT);
+    CHECK_INT(nethttp_options_set_body_callback(options, source_read, -2, NULL), NETHTTP_RESULT_INVALID_ARGUMENT);
     CHECK_INT(nethttp_options_set_body_callback(NULL, source_read, 1, NULL), NETHTTP_RESULT_NULL_ARGUMENT);
     nethttp_options_free(options);
 }
