@@ -71,6 +71,9 @@ static int fetch_version(struct nethttp_client *client, const char *u, const str
     if (!capture_client_fetch(client, c, u, options) || c->response == NULL) {
         return -1;
     }
+    if (c->status == 0) {
+        fprintf(stderr, "  %s: %s (%s)\n", u, c->error, c->detail);
+    }
     {
         int version = nethttp_response_http_version(c->response);
         nethttp_destroy_request(c->request);
@@ -148,11 +151,22 @@ static void check_versions(struct nethttp_options *options) {
     CHECK_INT(fetch_version(client, url, options, &c), 20);
     CHECK(c.body != NULL && strstr(c.body, "proto h2") != NULL);
 
-    /* A body of several flow-control windows (64 KiB each) over h2c. */
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/1048576", h2c_port);
+    /* A body of several flow-control windows (64 KiB each) over h2c, on a
+     * client of its own (a new connection). */
+    {
+        struct nethttp_client *fresh = test_client_new(0, 0, 0, NULL);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/1048576", h2c_port);
+        CHECK_INT(fetch_version(fresh, url, options, &c), 20);
+        CHECK_INT(c.body_len, 1048576);
+        CHECK(c.body_len == 1048576 && stream_pattern_matches(c.body, c.body_len, 0));
+        CHECK_INT(nethttp_client_free(fresh, 0), NETHTTP_RESULT_OK);
+    }
+
+    /* A second request on the first client: the prior-knowledge connection
+     * is reused (or a new one made), and works. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/conn", h2c_port);
     CHECK_INT(fetch_version(client, url, options, &c), 20);
-    CHECK_INT(c.body_len, 1048576);
-    CHECK(c.body_len == 1048576 && stream_pattern_matches(c.body, c.body_len, 0));
+    CHECK(c.body != NULL && strstr(c.body, "proto h2") != NULL);
 
     /* A POST body over h2 (TLS, default version). */
     CHECK_INT(nethttp_options_set_http_version(options, NETHTTP_HTTP_VERSION_DEFAULT), NETHTTP_RESULT_OK);
@@ -163,8 +177,17 @@ static void check_versions(struct nethttp_options *options) {
     CHECK(c.body_len >= 8 && memcmp(c.body + c.body_len - 8, "hello h2", 8) == 0);
     CHECK_INT(nethttp_options_clear_body(options), NETHTTP_RESULT_OK);
 
-    /* Plain http by default: HTTP/1.1. */
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/conn", h2c_port);
+    /* Plain http by default: HTTP/1.1 (a client of its own: the first
+     * one may hold a prior-knowledge connection to this port). */
+    {
+        struct nethttp_client *fresh = test_client_new(0, 0, 0, NULL);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/conn", h2c_port);
+        CHECK_INT(fetch_version(fresh, url, options, &c), 11);
+        CHECK(c.body != NULL && strstr(c.body, "proto http/1.1") != NULL);
+        CHECK_INT(nethttp_client_free(fresh, 0), NETHTTP_RESULT_OK);
+    }
+    /* The same on the first client: a default-version request must not be
+     * sent over its prior-knowledge connection. */
     CHECK_INT(fetch_version(client, url, options, &c), 11);
 
     /* A TLS server offering only http/1.1 (the main test server): 11. */

@@ -81,7 +81,7 @@ static void check_default_not_followed(void) {
     capture_free(&c);
 }
 
-/* /redirect/K is a chain of K hops ending at /echo. */
+/* /redirect/K is a chain of K + 1 hops ending at /echo. */
 static void check_max_hops(void) {
     struct nethttp_options *options = nethttp_options_new();
     struct capture c;
@@ -89,22 +89,22 @@ static void check_max_hops(void) {
     char expected[256];
     capture_init(&c);
     CHECK_INT(nethttp_options_set_max_redirects(options, 3), NETHTTP_RESULT_OK);
-    r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/3"), options);
+    r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/2"), options);
     CHECK_INT(c.status, 200);
     snprintf(expected, sizeof expected, "http://127.0.0.1:%d/echo", server.http_port);
     if (r != NULL) {
         CHECK_INT(nethttp_response_redirect_count(r), 3);
         CHECK_STR(nethttp_response_url(r), expected);
     }
-    r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/4"), options);
+    r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/3"), options);
     CHECK_INT(c.status, 0);
     CHECK_STR(c.error, "too-many-redirects");
     CHECK_INT(c.error_code, NETHTTP_RESULT_TOO_MANY_REDIRECTS);
     CHECK_STR(nethttp_strerror(NETHTTP_RESULT_TOO_MANY_REDIRECTS), "too-many-redirects");
     CHECK_INT(nethttp_options_set_max_redirects(options, 1), NETHTTP_RESULT_OK);
-    r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/2"), options);
-    CHECK_STR(c.error, "too-many-redirects");
     r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/1"), options);
+    CHECK_STR(c.error, "too-many-redirects");
+    r = fetch(&c, test_url(url, sizeof url, server.http_port, "/redirect/0"), options);
     CHECK_INT(c.status, 200);
     if (r != NULL) {
         CHECK_INT(nethttp_response_redirect_count(r), 1);

@@ -77,8 +77,8 @@ static void check_pause_resume(void) {
     SINK_GET(&s, bytes, bytes);
     CHECK(bytes == 16 * MIB);
     CHECK_INT(s.bad_chunks, 0);
-    CHECK_INT(nethttp_request_resume(NULL), NETHTTP_RESULT_OK); /* NULL and stale handles: no-ops */
-    CHECK_INT(nethttp_request_resume(request), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_request_resume(NULL), NETHTTP_RESULT_NULL_ARGUMENT);
+    CHECK_INT(nethttp_request_resume(request), NETHTTP_RESULT_OK); /* ended: a no-op */
     CHECK_INT(nethttp_client_free(client, 0), NETHTTP_RESULT_OK);
     nethttp_options_free(options);
     capture_free(&c);

@@ -220,6 +220,7 @@ class Connection(asyncio.Protocol):
             self.transport.close()
             return
         for event in events:
+            log.debug("connection %d: %s", self.id, event)
             if isinstance(event, h2.events.RequestReceived):
                 self.streams[event.stream_id] = [list(event.headers),
                                                  bytearray()]
