@@ -152,6 +152,37 @@ static void check_method_rules(void) {
     capture_free(&c);
 }
 
+static ptrdiff_t read_once(char *buffer, size_t capacity, void *userdata) {
+    int *done = (int *)userdata;
+    if (*done || capacity < 9) {
+        return 0;
+    }
+    memcpy(buffer, "payload=2", 9);
+    *done = 1;
+    return 9;
+}
+
+/* A body from a read callback cannot be sent twice: 303 turns the request
+ * into a GET (nothing to resend), 307 fails with "request-failed". */
+static void check_callback_body(void) {
+    struct nethttp_options *options = nethttp_options_new();
+    struct capture c;
+    int done = 0;
+    capture_init(&c);
+    CHECK_INT(nethttp_options_set_max_redirects(options, 5), NETHTTP_RESULT_OK);
+    CHECK_INT(nethttp_options_set_body_callback(options, read_once, 9, &done), NETHTTP_RESULT_OK);
+    fetch(&c, redirect_url("/echo", 303), options);
+    CHECK_INT(c.status, 200);
+    CHECK(c.body != NULL && strncmp(c.body, "GET /echo HTTP/1.1\r\n", 20) == 0);
+    done = 0;
+    fetch(&c, redirect_url("/echo", 307), options);
+    CHECK_INT(c.status, 0);
+    CHECK_INT(c.error_code, NETHTTP_RESULT_REQUEST_FAILED);
+    release(&c);
+    capture_free(&c);
+    nethttp_options_free(options);
+}
+
 /* file:// and ftp:// targets are not followed. */
 static void check_schemes(void) {
     struct nethttp_options *options = nethttp_options_new();
@@ -213,6 +244,7 @@ int main(int argc, char **argv) {
     check_default_not_followed();
     check_max_hops();
     check_method_rules();
+    check_callback_body();
     check_schemes();
     check_origin("/echo", 1);
     snprintf(target, sizeof target, "http://127.0.0.1:%d/echo", server.http_port);

@@ -86,12 +86,14 @@ static void check_pause_resume(void) {
 }
 
 /* A data callback returning something else than 0 or PAUSE aborts: one
- * final callback, status 0, "aborted", and no chunk after it. */
-static void check_abort(int abort_value) {
-    struct nethttp_client *client = test_client_new(0, 0, 0, NULL);
+ * final callback, status 0, "aborted", and no chunk after it; on the engine
+ * thread or in dispatch mode. */
+static void check_abort(int abort_value, int dispatch) {
+    struct nethttp_client *client = test_client_new(dispatch, 0, 0, NULL);
     struct nethttp_options *options = nethttp_options_new();
-    struct sink s;
-    struct capture c;
+    /* Static: they must outlive a client left running (see below). */
+    static struct sink s;
+    static struct capture c;
     sink_init(&s, 1);
     s.abort_at = MIB;
     s.abort_value = abort_value;
@@ -99,8 +101,14 @@ static void check_abort(int abort_value) {
     CHECK_INT(nethttp_options_set_data_callback(options, sink_callback, &s), NETHTTP_RESULT_OK);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/%llu", server.http_port, 64 * MIB);
     CHECK(nethttp_client_request(client, url, options, capture_callback, &c) != NULL);
-    CHECK_INT(capture_wait(&c, 1, 60000), 1);
-    CHECK_INT(capture_wait(&c, 2, 300), 1); /* exactly one */
+    if (dispatch) {
+        CHECK_INT(test_dispatch_until(client, &c.calls, 1, 10000), 1);
+        test_dispatch_for(client, 300);
+        CHECK_INT(c.calls, 1); /* exactly one */
+    } else {
+        CHECK_INT(capture_wait(&c, 1, 60000), 1);
+        CHECK_INT(capture_wait(&c, 2, 300), 1); /* exactly one */
+    }
     CHECK_INT(c.status, 0);
     CHECK_STR(c.error, "aborted");
     CHECK_INT(c.error_code, NETHTTP_RESULT_ABORTED);
@@ -108,10 +116,18 @@ static void check_abort(int abort_value) {
     CHECK(s.aborted);
     CHECK_INT(s.chunks_after_abort, 0);
     CHECK(s.bytes < 64 * MIB);
-    CHECK_INT(nethttp_client_free(client, 0), NETHTTP_RESULT_OK);
+    if (c.calls == 0) {
+        /* Freeing a client waits for its requests' callbacks: it would
+         * hang, and hide the rest of the test. */
+        fprintf(stderr, "  no final callback after the abort: the client is not freed\n");
+    } else {
+        CHECK_INT(nethttp_client_free(client, 0), NETHTTP_RESULT_OK);
+    }
     nethttp_options_free(options);
-    capture_free(&c);
-    sink_free(&s);
+    if (c.calls != 0) {
+        capture_free(&c);
+        sink_free(&s);
+    }
 }
 
 /* max_body counts what nethttp holds: a streamed body is not held. */
@@ -211,8 +227,9 @@ int main(int argc, char **argv) {
     check_arguments();
     check_big_download();
     check_pause_resume();
-    check_abort(-1);
-    check_abort(2);
+    check_abort(-1, 0);
+    check_abort(2, 0);
+    check_abort(-1, 1);
     check_max_body_ignored();
     check_slow_dispatch_consumer();
     peak = stream_peak_rss_kib();
