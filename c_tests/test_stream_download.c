@@ -85,6 +85,45 @@ static void check_pause_resume(void) {
     sink_free(&s);
 }
 
+/* The same in dispatch mode: the data callback runs in
+ * nethttp_client_dispatch() on this thread; while paused, dispatching
+ * brings no chunk. */
+static void check_pause_resume_dispatch(void) {
+    struct nethttp_client *client = test_client_new(1, 0, 0, NULL);
+    struct nethttp_options *options = nethttp_options_new();
+    struct nethttp_request *request;
+    /* Static: they must outlive a client left running (see below). */
+    static struct sink s;
+    static struct capture c;
+    uint64_t chunks_then;
+    sink_init(&s, 1);
+    s.pause_at = MIB;
+    capture_init(&c);
+    CHECK_INT(nethttp_options_set_data_callback(options, sink_callback, &s), NETHTTP_RESULT_OK);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/bytes/%llu", server.http_port, 16 * MIB);
+    request = nethttp_client_request(client, url, options, capture_callback, &c);
+    CHECK(request != NULL);
+    test_dispatch_until(client, &s.paused, 1, 10000);
+    CHECK(s.paused);
+    chunks_then = s.chunks;
+    test_dispatch_for(client, 300);
+    CHECK(s.chunks == chunks_then); /* nothing while paused */
+    CHECK_INT(c.calls, 0);
+    CHECK_INT(nethttp_request_resume(request), NETHTTP_RESULT_OK);
+    CHECK_INT(test_dispatch_until(client, &c.calls, 1, 10000), 1);
+    CHECK_INT(c.status, 200);
+    CHECK(s.bytes == 16 * MIB);
+    CHECK_INT(s.bad_chunks, 0);
+    nethttp_options_free(options);
+    if (c.calls == 0) {
+        fprintf(stderr, "  no final callback after the resume: the client is not freed\n");
+        return;
+    }
+    CHECK_INT(nethttp_client_free(client, 0), NETHTTP_RESULT_OK);
+    capture_free(&c);
+    sink_free(&s);
+}
+
 /* A data callback returning something else than 0 or PAUSE aborts: one
  * final callback, status 0, "aborted", and no chunk after it; on the engine
  * thread or in dispatch mode. */
@@ -227,6 +266,7 @@ int main(int argc, char **argv) {
     check_arguments();
     check_big_download();
     check_pause_resume();
+    check_pause_resume_dispatch();
     check_abort(-1, 0);
     check_abort(2, 0);
     check_abort(-1, 1);
