@@ -100,8 +100,7 @@ static void check_blank_header_values(void) {
         CHECK(test_contains(c.body, c.body_len, "\r\nX-Spaces:\r\n"));
         CHECK(test_contains(c.body, c.body_len, "\r\nX-Tabs:\r\n"));
         CHECK(test_contains(c.body, c.body_len, "\r\nX-Empty:\r\n"));
-        /* NULL removed the defaults of nethttp (User-Agent) and libcurl
-         * (Accept; Accept-Encoding is another header, sent for decompression). */
+        /* NULL removed the defaults of nethttp (User-Agent) and libcurl (Accept). */
         CHECK(!test_contains(c.body, c.body_len, "User-Agent"));
         CHECK(!test_contains(c.body, c.body_len, "\r\nAccept:"));
         if (!test_contains(c.body, c.body_len, "\r\nX-Spaces:\r\n")) {
