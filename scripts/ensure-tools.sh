@@ -49,3 +49,18 @@ fi
 if ! nethttp_have cargo && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
+# The HTTP/2 test server of the C tests (c_tests/server/h2_server.py, run
+# by ctest for test_http2) needs the Python package h2 in the python3 that
+# CMake finds (the first on PATH). Debian's python3-h2 when that python3 is
+# Debian's own and we may use apt-get; else PyPI's, into the user's site.
+if nethttp_have python3 && ! python3 -c 'import h2' >/dev/null 2>&1; then
+    echo "nethttp: installing the Python package h2 (the HTTP/2 test server" \
+         "c_tests/server/h2_server.py needs it)" >&2
+    if [ "$(python3 -c 'import sys; print(sys.prefix)')" = /usr ]; then
+        nethttp_apt_install python3-h2 || true
+    fi
+    if ! python3 -c 'import h2' >/dev/null 2>&1; then
+        python3 -m pip install --user --quiet h2 ||
+            echo "nethttp: could not install h2 (pip's errors are above); test_http2 will not run" >&2
+    fi
+fi
