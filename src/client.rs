@@ -578,12 +578,8 @@ impl Shared {
                     ));
                 }
                 let same_origin = origin.is_some() && origin == follow.origin;
-                let options = crate::follow::next_hop_options(
-                    &follow.options,
-                    method,
-                    status,
-                    same_origin,
-                );
+                let options =
+                    crate::follow::next_hop_options(&follow.options, method, status, same_origin);
                 if matches!(
                     options.body_stream(),
                     Some(crate::stream::BodyStream::Reader { .. })

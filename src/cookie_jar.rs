@@ -104,7 +104,8 @@ impl CookieJar {
         // SAFETY: a live easy handle; "" turns the cookie engine on without
         // reading a file (libcurl copies the string); the share outlives
         // every handle of the client (see `Drop`).
-        let code = unsafe { curl_sys::curl_easy_setopt(easy, curl_sys::CURLOPT_COOKIEFILE, c"".as_ptr()) };
+        let code =
+            unsafe { curl_sys::curl_easy_setopt(easy, curl_sys::CURLOPT_COOKIEFILE, c"".as_ptr()) };
         if code != curl_sys::CURLE_OK {
             return Err(code);
         }

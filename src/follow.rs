@@ -179,10 +179,7 @@ mod tests {
     #[test]
     fn retry_after_in_seconds_and_as_a_date() {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(
-            parse_retry_after(b" 3 ", now),
-            Some(Duration::from_secs(3))
-        );
+        assert_eq!(parse_retry_after(b" 3 ", now), Some(Duration::from_secs(3)));
         assert_eq!(
             parse_retry_after(b"Sun, 06 Nov 1994 08:49:47 GMT", now),
             Some(Duration::from_secs(10))
@@ -199,8 +196,12 @@ mod tests {
     fn redirects_change_the_method_as_browsers_do() {
         let mut options = Options::new();
         options.set_body(Some(b"x=1"));
-        options.set_header(b"Authorization", Some(b"Bearer t")).unwrap();
-        options.set_header(b"Content-Type", Some(b"text/plain")).unwrap();
+        options
+            .set_header(b"Authorization", Some(b"Bearer t"))
+            .unwrap();
+        options
+            .set_header(b"Content-Type", Some(b"text/plain"))
+            .unwrap();
         for (status, method, get) in [
             (301, "POST", true),
             (302, "POST", true),

@@ -565,7 +565,10 @@ impl Options {
         Options {
             headers,
             body: self.body.clone().or_else(|| defaults.body.clone()),
-            data_sink: self.data_sink.clone().or_else(|| defaults.data_sink.clone()),
+            data_sink: self
+                .data_sink
+                .clone()
+                .or_else(|| defaults.data_sink.clone()),
             max_redirects: self.max_redirects.or(defaults.max_redirects),
             decompress: self.decompress.or(defaults.decompress),
             http_version: self.http_version.or(defaults.http_version),

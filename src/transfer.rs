@@ -11,10 +11,10 @@ use curl::easy::{Easy2, Handler, List, WriteError};
 use crate::engine::Outcome;
 use crate::error::{nethttp_result, Error};
 use crate::failure;
+use crate::follow;
 use crate::headers::LazyHeaders;
 use crate::id::RequestId;
 use crate::libcurl_bugs;
-use crate::follow;
 use crate::options::{CaSource, HeaderValue, HttpVersion, Options};
 use crate::pool::HandlePool;
 use crate::response::{Failure, Hops, Response, Timings};
@@ -192,7 +192,8 @@ impl Collector {
             );
             match headers.find(b"retry-after") {
                 Some(value) => {
-                    match follow::parse_retry_after(value.to_bytes(), std::time::SystemTime::now()) {
+                    match follow::parse_retry_after(value.to_bytes(), std::time::SystemTime::now())
+                    {
                         Some(wait) if wait <= follow::MAX_RETRY_AFTER => Some(Plan::Retry(wait)),
                         Some(_) => None, // longer than we wait: deliver the status
                         None => Some(Plan::Retry(backoff)),
@@ -210,7 +211,8 @@ impl Collector {
     /// The head the data callback gets: status, headers, URL, no body.
     fn head(&mut self) -> &Arc<Response> {
         if self.head.is_none() {
-            let url = c_string_lossy(crate::redact::redact_url(self.url_text.as_bytes()).into_owned());
+            let url =
+                c_string_lossy(crate::redact::redact_url(self.url_text.as_bytes()).into_owned());
             let head = Response::success(
                 self.request,
                 self.status,
@@ -699,7 +701,8 @@ pub(crate) fn prepare(
         easy.max_filesize(max_body).map_err(setup_error)?;
     }
     if let Some((bytes_per_second, seconds)) = options.low_speed() {
-        easy.low_speed_limit(bytes_per_second).map_err(setup_error)?;
+        easy.low_speed_limit(bytes_per_second)
+            .map_err(setup_error)?;
         easy.low_speed_time(std::time::Duration::from_secs(seconds.into()))
             .map_err(setup_error)?;
     }
@@ -735,9 +738,7 @@ pub(crate) fn prepare(
         Some("HEAD") => easy.nobody(true).map_err(setup_error)?,
         Some("GET") if !options.has_body() => {}
         // An empty body, so libcurl sends "Content-Length: 0" instead of reading stdin.
-        Some("POST") if !options.has_body() => {
-            easy.post_fields_copy(&[]).map_err(setup_error)?
-        }
+        Some("POST") if !options.has_body() => easy.post_fields_copy(&[]).map_err(setup_error)?,
         Some("POST") => {}
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
@@ -762,7 +763,9 @@ fn set_http_version(
     version: HttpVersion,
     url: &str,
 ) -> Result<(), Error> {
-    let https = url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("https:"));
+    let https = url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
     let (value, may_multiplex) = match version {
         // libcurl's default: HTTP/2 over TLS when ALPN picks it (7.62).
         HttpVersion::Default => (None, https),
@@ -772,14 +775,20 @@ fn set_http_version(
     };
     if let Some(value) = value {
         // SAFETY: live handle; a long option.
-        let code =
-            unsafe { curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTP_VERSION, value) };
+        let code = unsafe {
+            curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTP_VERSION, value)
+        };
         if code != curl_sys::CURLE_OK {
             return Err(Error::new(
                 nethttp_result::InvalidArgument,
                 "the HTTP version asked for is not supported by this libcurl (HTTP/2 needs nghttp2: see nethttp_features())",
             ));
         }
+    }
+    if version == HttpVersion::Http2PriorKnowledge && !libcurl_bugs::prior_knowledge_reuse_is_safe()
+    {
+        // Closed after the transfer: see libcurl_bugs.
+        easy.forbid_reuse(true).map_err(setup_error)?;
     }
     if may_multiplex && crate::transport::has_http2() {
         easy.pipewait(true).map_err(setup_error)?;

@@ -141,11 +141,21 @@ impl Scratch {
     }
 
     fn set_url(&self, url: &str, what: &str) -> Result<(), Error> {
-        let text = CString::new(url)
-            .map_err(|_| Error::new(nethttp_result::InvalidUrl, format!("{what} contains a NUL byte")))?;
+        let text = CString::new(url).map_err(|_| {
+            Error::new(
+                nethttp_result::InvalidUrl,
+                format!("{what} contains a NUL byte"),
+            )
+        })?;
         // SAFETY: live handle; libcurl copies the string.
-        let code =
-            unsafe { curl_url_set(self.0, CURLUPART_URL, text.as_ptr(), CURLU_NON_SUPPORT_SCHEME) };
+        let code = unsafe {
+            curl_url_set(
+                self.0,
+                CURLUPART_URL,
+                text.as_ptr(),
+                CURLU_NON_SUPPORT_SCHEME,
+            )
+        };
         if code == 0 {
             return Ok(());
         }
@@ -274,13 +284,34 @@ mod tests {
     #[test]
     fn locations_resolve_and_origins_compare() {
         let base = "http://127.0.0.1:8080/a/b?q=1";
-        assert_eq!(resolve_location(base, "/x").unwrap(), "http://127.0.0.1:8080/x");
-        assert_eq!(resolve_location(base, "c").unwrap(), "http://127.0.0.1:8080/a/c");
-        assert_eq!(resolve_location(base, "https://h.example/").unwrap(), "https://h.example/");
-        assert_eq!(resolve_location(base, "file:///etc/passwd").unwrap(), "file:///etc/passwd");
-        assert_eq!(Origin::of("HTTP://LocalHost/x"), Origin::of("http://localhost:80/y"));
-        assert_ne!(Origin::of("http://localhost/"), Origin::of("https://localhost/"));
-        assert_ne!(Origin::of("http://127.0.0.1:1/"), Origin::of("http://localhost:1/"));
+        assert_eq!(
+            resolve_location(base, "/x").unwrap(),
+            "http://127.0.0.1:8080/x"
+        );
+        assert_eq!(
+            resolve_location(base, "c").unwrap(),
+            "http://127.0.0.1:8080/a/c"
+        );
+        assert_eq!(
+            resolve_location(base, "https://h.example/").unwrap(),
+            "https://h.example/"
+        );
+        assert_eq!(
+            resolve_location(base, "file:///etc/passwd").unwrap(),
+            "file:///etc/passwd"
+        );
+        assert_eq!(
+            Origin::of("HTTP://LocalHost/x"),
+            Origin::of("http://localhost:80/y")
+        );
+        assert_ne!(
+            Origin::of("http://localhost/"),
+            Origin::of("https://localhost/")
+        );
+        assert_ne!(
+            Origin::of("http://127.0.0.1:1/"),
+            Origin::of("http://localhost:1/")
+        );
         assert_eq!(Origin::of("ftp://h/").unwrap().scheme(), "ftp");
     }
 }

@@ -691,8 +691,10 @@ pub unsafe extern "C" fn nethttp_options_set_http_version(
                 ))
             }
         };
-        if matches!(version, HttpVersion::Http2 | HttpVersion::Http2PriorKnowledge)
-            && !crate::transport::has_http2()
+        if matches!(
+            version,
+            HttpVersion::Http2 | HttpVersion::Http2PriorKnowledge
+        ) && !crate::transport::has_http2()
         {
             return Err(Error::new(
                 nethttp_result::InvalidArgument,

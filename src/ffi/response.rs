@@ -231,9 +231,7 @@ pub unsafe extern "C" fn nethttp_response_redirect_count(
 /// The retries made on the way to this response (see
 /// `nethttp_options_set_retry()`); 0 for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn nethttp_response_retry_count(
-    response: *const nethttp_response,
-) -> c_uint {
+pub unsafe extern "C" fn nethttp_response_retry_count(response: *const nethttp_response) -> c_uint {
     guard(0, || Ok(response_ref(response)?.hops().retries))
 }
 

@@ -185,7 +185,10 @@ pub unsafe extern "C" fn nethttp_options_set_body_file(
             return Ok(());
         }
         let path = c_str_arg(path, "path")?.to_str().map_err(|_| {
-            Error::new(nethttp_result::InvalidArgument, "the body file's path is not UTF-8")
+            Error::new(
+                nethttp_result::InvalidArgument,
+                "the body file's path is not UTF-8",
+            )
         })?;
         if path.is_empty() {
             return Err(Error::new(
