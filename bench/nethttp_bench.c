@@ -1025,9 +1025,15 @@ static void compare(const char *label, struct raw_client *raw, struct job *j, en
                 continue;
             long conns = run_side(nethttp, mode, raw, j, &res);
             record(nethttp ? nh : rw, j, &res, conns);
-            fprintf(stderr, "  %-28s round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n", label,
-                    r + 1, nethttp ? "nethttp" : "raw libcurl", (double)j->n / res.secs,
-                    res.cpu / (double)j->n * 1e6, res.failures ? "  FAILURES" : "");
+            if (j->n == 1 && j->expect_len > 0) /* a download */
+                fprintf(stderr, "  %-28s round %d %-11s %9.0f MB/s  %7.1f ms CPU, %ld minor faults%s\n",
+                        label, r + 1, nethttp ? "nethttp" : "raw libcurl",
+                        (double)j->expect_len / 1e6 / res.secs, res.cpu * 1e3, res.minflt,
+                        res.failures ? "  FAILURES" : "");
+            else
+                fprintf(stderr, "  %-28s round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n", label,
+                        r + 1, nethttp ? "nethttp" : "raw libcurl", (double)j->n / res.secs,
+                        res.cpu / (double)j->n * 1e6, res.failures ? "  FAILURES" : "");
         }
     }
 }
