@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::body_cache::BodyCache;
 use crate::cookie_jar::CookieJar;
 use crate::dispatch::DispatchQueue;
 use crate::engine::{Again, Done, EngineConfig, EngineHandle, Job, Outcome};
@@ -130,6 +131,8 @@ struct Shared {
     urls: UrlCache,
     /// After `pool`: dropped after the handles that use it.
     cookies: Option<CookieJar>,
+    /// A large body buffer kept for the next large body.
+    bodies: Arc<BodyCache>,
     delivery: Delivery,
     observer: Option<Observer>,
     in_flight: Arc<InFlight>,
@@ -244,6 +247,7 @@ impl Client {
                 pool: HandlePool::default(),
                 urls: UrlCache::default(),
                 cookies,
+                bodies: Arc::default(),
                 delivery,
                 observer: config.observer.clone(),
                 in_flight: Arc::default(),
@@ -427,6 +431,7 @@ impl Shared {
             pool: &self.pool,
             urls: &self.urls,
             cookies: self.cookies.as_ref(),
+            bodies: &self.bodies,
         }
     }
 
@@ -666,7 +671,11 @@ impl Shared {
         }))
         .unwrap_or(false);
         drop(running);
-        if request.end_callback(keep, response) == Ended::Over {
+        let (ended, unkept) = request.end_callback_returning(keep, response);
+        if let Some(response) = unkept {
+            self.bodies.give(response.into_body());
+        }
+        if ended == Ended::Over {
             handles::remove(request.id);
         }
     }
@@ -861,6 +870,7 @@ impl Shared {
         }
         self.pool.clear();
         self.urls.clear();
+        self.bodies.clear();
     }
 }
 

@@ -8,6 +8,7 @@
 //! `engine`, `transfer`, `pool` → `response`, `options`, `headers`,
 //! `encoding`, `form`, `transport`, `url`, `error` and other leaves.
 
+mod body_cache;
 pub mod client;
 mod cookie_jar;
 mod dispatch;

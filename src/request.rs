@@ -279,7 +279,18 @@ impl Request {
 
     /// Records the end of the callback: keeps the response if it asked to
     /// and was not destroyed meanwhile.
+    #[cfg(test)]
     pub(crate) fn end_callback(&self, keep: bool, response: Box<Response>) -> Ended {
+        self.end_callback_returning(keep, response).0
+    }
+
+    /// `end_callback`, handing back the response when it is not kept (its
+    /// buffers may serve another response).
+    pub(crate) fn end_callback_returning(
+        &self,
+        keep: bool,
+        response: Box<Response>,
+    ) -> (Ended, Option<Box<Response>>) {
         let mut state = lock(&self.state);
         let (destroy_requested, waited_for) = match *state {
             State::InCallback {
@@ -299,16 +310,15 @@ impl Request {
             Some(response)
         };
         drop(state);
-        drop(dropped);
         // Waking costs a system call; only a destroyer on another thread, or
         // a blocking fetch, waits.
         if waited_for || self.awaited {
             self.changed.notify_all();
         }
         if kept {
-            Ended::Alive
+            (Ended::Alive, dropped)
         } else {
-            Ended::Over
+            (Ended::Over, dropped)
         }
     }
 

@@ -127,6 +127,11 @@ impl Response {
         self
     }
 
+    /// The body's buffer, for reuse (the response is gone).
+    pub(crate) fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
     /// Redirects followed and retries made.
     pub fn hops(&self) -> Hops {
         self.hops

@@ -86,6 +86,8 @@ pub struct Collector {
     request: RequestId,
     /// The URL of this hop, as given.
     url_text: String,
+    /// The client's spare body buffer (see `body_cache`).
+    bodies: Option<Arc<crate::body_cache::BodyCache>>,
 }
 
 /// A streamed request body being sent.
@@ -265,6 +267,21 @@ impl Collector {
             .ok()
             .and_then(|t| t.parse::<usize>().ok());
         if let Some(length) = length {
+            if self.target.is_some() {
+                return; // streamed: nothing is collected
+            }
+            if self.body.is_empty() {
+                // A spare buffer of the client, already mapped, if it fits
+                // the announced body (and the NUL after it).
+                let wanted = self
+                    .max_body
+                    .map_or(length, |max| length.min(max.min(usize::MAX as u64) as usize))
+                    .saturating_add(1);
+                if let Some(buffer) = self.bodies.as_ref().and_then(|b| b.take(wanted)) {
+                    self.body = buffer;
+                    return;
+                }
+            }
             let limit = self
                 .max_body
                 .map_or(MAX_RESERVE, |max| max.min(MAX_RESERVE as u64) as usize);
@@ -588,6 +605,7 @@ pub(crate) struct Resources<'a> {
     pub pool: &'a HandlePool<Collector>,
     pub urls: &'a UrlCache,
     pub cookies: Option<&'a crate::cookie_jar::CookieJar>,
+    pub bodies: &'a Arc<crate::body_cache::BodyCache>,
 }
 
 /// Opens the body file of a request, with its length.
@@ -639,6 +657,9 @@ pub(crate) fn prepare(
     collector.options_version = options.version();
     collector.method = method;
     collector.upload = upload;
+    if collector.bodies.is_none() {
+        collector.bodies = Some(Arc::clone(resources.bodies));
+    }
     collector.url_text.clear();
     collector.url_text.push_str(url);
     let retry = options.retry();
