@@ -275,6 +275,13 @@ int main(int argc, char **argv) {
     peak = stream_peak_rss_kib();
     printf("peak RSS %ld KiB\n", peak);
     CHECK(peak > 0);
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan keeps freed memory in quarantine and adds shadow memory: the
+     * process's RSS says nothing about nethttp's buffering there. The plain
+     * build checks it. */
+    printf("peak RSS not checked under AddressSanitizer\n");
+#else
     CHECK(peak < 32 * 1024);
+#endif
     return test_finish("test_stream_download");
 }
