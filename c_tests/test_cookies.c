@@ -140,10 +140,24 @@ int main(int argc, char **argv) {
     CHECK(!has_pair(seen, "b=2"));
     CHECK(has_pair(seen, "p=3"));
 
-    /* Secure: set over https, sent over https only. The host is
-     * example.test (mapped to 127.0.0.1 by set_resolve, and EXAMPLE_PORT's
-     * certificate names it): libcurl counts 127.0.0.1 and localhost as
-     * secure origins even over http. */
+    /* Secure on loopback: set over https://127.0.0.1, not sent over
+     * http://127.0.0.1 (cookies ignore ports; libcurl's own engine would
+     * send it, counting loopback as a secure origin; nethttp's jar does
+     * not). */
+    {
+        static const char *const loopback_secure[] = {"ls=9; Secure; Path=/"};
+        char https_loopback[128];
+        snprintf(https_loopback, sizeof https_loopback, "https://127.0.0.1:%d", server.https_port);
+        set_cookies(client, https_loopback, loopback_secure, 1);
+        cookies_seen(client, https_loopback, "/echo", seen, sizeof seen);
+        CHECK(has_pair(seen, "ls=9"));
+        cookies_seen(client, http, "/echo", seen, sizeof seen);
+        CHECK(!has_pair(seen, "ls=9"));
+    }
+
+    /* Secure: set over https, sent over https only, on a host name too
+     * (example.test, mapped to 127.0.0.1 by set_resolve; EXAMPLE_PORT's
+     * certificate names it). */
     set_cookies(client, example_https, secure, 1);
     cookies_seen(client, example_https, "/echo", seen, sizeof seen);
     CHECK(has_pair(seen, "s=4"));

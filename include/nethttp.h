@@ -642,13 +642,17 @@ enum nethttp_result nethttp_client_config_set_stack_size(struct nethttp_client_c
 enum nethttp_result nethttp_client_config_set_epoll(struct nethttp_client_config *config, int on);
 
 /**
- * With `on` non-zero the client keeps an in-memory cookie jar: cookies set
- * by its responses (`Set-Cookie`) are stored and sent back (`Cookie`) on
- * its later requests that match them by domain, path, expiry and `Secure`
- * (RFC 6265, as libcurl's cookie engine implements it), also across the
- * hops of a redirect. Each client has its own jar; nothing is read from or
- * written to a file, and the jar goes with the client. Off by default (the
- * default client has none).
+ * With `on` non-zero the client keeps an in-memory cookie jar (RFC 6265):
+ * cookies set by its responses (`Set-Cookie`, redirect hops included) are
+ * stored and sent back (`Cookie`) on its later requests to the same host
+ * (or, with a `Domain` attribute, its subdomains) and path, until they
+ * expire (`Expires`, `Max-Age`; `Max-Age=0` deletes). A `Secure` cookie is
+ * sent over https only, to loopback addresses too. A `Cookie` header the
+ * request sets itself is sent with the jar's cookies after its own. Each
+ * client has its own jar of at most 3,000 cookies (50 per domain, the
+ * oldest go first); nothing is read from or written to a file, and the jar
+ * goes with the client. No public suffix list: a `Domain` must contain a
+ * dot. Off by default (the default client has none).
  *
  * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
  */

@@ -129,7 +129,6 @@ struct Shared {
     engine: Arc<EngineHandle<Collector, RequestJob>>,
     pool: HandlePool<Collector>,
     urls: UrlCache,
-    /// After `pool`: dropped after the handles that use it.
     cookies: Option<CookieJar>,
     /// A large body buffer kept for the next large body.
     bodies: Arc<BodyCache>,
@@ -219,11 +218,7 @@ impl Client {
             } else {
                 Delivery::Inline
             };
-        let cookies = if config.cookies {
-            Some(CookieJar::new()?)
-        } else {
-            None
-        };
+        let cookies = config.cookies.then(CookieJar::default);
         let engine = EngineHandle::spawn(EngineConfig {
             thread_name: "nethttp-engine".into(),
             stack_size: config.stack_size.max(MIN_STACK_SIZE),
@@ -516,6 +511,9 @@ impl Shared {
             request.forget();
             handles::remove(request.id);
             return None;
+        }
+        if let (Some(jar), Some(easy), Outcome::Completed(_)) = (&self.cookies, &easy, &outcome) {
+            transfer::store_cookies(easy, jar);
         }
         let plan = match (&follow, request.is_settled()) {
             (Some(_), false) => transfer::follow_up(easy.as_ref(), &outcome),

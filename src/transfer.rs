@@ -275,7 +275,9 @@ impl Collector {
                 // the announced body (and the NUL after it).
                 let wanted = self
                     .max_body
-                    .map_or(length, |max| length.min(max.min(usize::MAX as u64) as usize))
+                    .map_or(length, |max| {
+                        length.min(max.min(usize::MAX as u64) as usize)
+                    })
                     .saturating_add(1);
                 if let Some(buffer) = self.bodies.as_ref().and_then(|b| b.take(wanted)) {
                     self.body = buffer;
@@ -453,7 +455,7 @@ fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
 
 /// The header list: the caller's headers, then the defaults they did not
 /// override; `None` when there is nothing to send beyond libcurl's own.
-fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
+fn header_list(options: &Options, cookie: Option<&str>) -> Result<Option<List>, curl::Error> {
     let mut list = List::new();
     // A header line, not CURLOPT_USERAGENT: libcurl formats that option anew
     // for every transfer (about 5,000 instructions), a list line it copies.
@@ -470,6 +472,13 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
         list.append(crate::transport::accept_encoding_line())?;
     }
     for (name, value) in options.headers() {
+        // The jar's cookies go after those the caller set, in one line.
+        if let (Some(jar), HeaderValue::Send(own)) = (cookie, value) {
+            if name.eq_ignore_ascii_case("Cookie") && !own.trim().is_empty() {
+                list.append(&format!("{name}: {own}; {jar}"))?;
+                continue;
+            }
+        }
         match value {
             // "Name;" is libcurl's way to send a header with an empty value;
             // "Name:" followed by blanks only would remove the header instead.
@@ -480,6 +489,9 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
             // "Name:" removes a header libcurl would add.
             HeaderValue::Remove => list.append(&format!("{name}:"))?,
         }
+    }
+    if let (Some(jar), None) = (cookie, options.header("Cookie")) {
+        list.append(&format!("Cookie: {jar}"))?;
     }
     if options.has_body() {
         if options.header("Content-Type").is_none() {
@@ -683,7 +695,11 @@ pub(crate) fn prepare(
         return Err(setup_error(curl::Error::new(code)));
     }
     easy.get_mut().url = Some(parsed);
-    if configured {
+    let cookie = resources
+        .cookies
+        .and_then(|jar| jar.header(&cookie_url(url)?, std::time::SystemTime::now()));
+    // With a cookie jar the header list changes from request to request.
+    if configured && resources.cookies.is_none() {
         // A handle that last ran a request with these very options still has
         // every option below: only the URL changes.
         return Ok(easy);
@@ -729,10 +745,6 @@ pub(crate) fn prepare(
     }
     set_http_version(&mut easy, options.http_version(), url)?;
     set_transport(&mut easy, options)?;
-    if let Some(jar) = resources.cookies {
-        jar.attach(easy.raw())
-            .map_err(|code| setup_error(curl::Error::new(code)))?;
-    }
     if let Some(body) = options.body() {
         easy.post(true).map_err(setup_error)?;
         easy.post_fields_copy(body).map_err(setup_error)?;
@@ -764,7 +776,9 @@ pub(crate) fn prepare(
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
     }
-    let list = libcurl_bugs::or_out_of_memory("the header list", || header_list(options))?;
+    let list = libcurl_bugs::or_out_of_memory("the header list", || {
+        header_list(options, cookie.as_deref())
+    })?;
     if let Some(list) = list.map_err(setup_error)? {
         easy.http_headers(list).map_err(setup_error)?;
     }
@@ -922,6 +936,38 @@ fn timings(easy: &Easy2<Collector>, https: bool) -> Timings {
         first_byte,
         total: total.max(first_byte).max(before_first),
     }
+}
+
+/// What the cookie jar needs of a URL.
+fn cookie_url(url: &str) -> Option<crate::cookie_jar::CookieUrl> {
+    let (scheme, host, path) = crate::url_cache::scheme_host_path(url)?;
+    Some(crate::cookie_jar::CookieUrl {
+        https: scheme == "https",
+        host,
+        path,
+    })
+}
+
+/// Stores the cookies the response of a finished transfer set.
+pub(crate) fn store_cookies(easy: &Easy2<Collector>, jar: &crate::cookie_jar::CookieJar) {
+    let collector = easy.get_ref();
+    const SET_COOKIE: &[u8] = b"set-cookie:";
+    let has_any = collector
+        .raw_headers
+        .windows(SET_COOKIE.len())
+        .any(|w| w.eq_ignore_ascii_case(SET_COOKIE));
+    if !has_any {
+        return;
+    }
+    let Some(url) = cookie_url(&collector.url_text) else {
+        return;
+    };
+    let headers = crate::headers::HeaderBlock::parse(&collector.raw_headers);
+    let values = headers
+        .iter()
+        .filter(|(name, _)| name.to_bytes().eq_ignore_ascii_case(b"set-cookie"))
+        .map(|(_, value)| value.to_bytes());
+    jar.store(&url, values, std::time::SystemTime::now());
 }
 
 /// Streams the response body of a prepared transfer to `target`.

@@ -46,6 +46,7 @@ const CURLUPART_URL: c_int = 0;
 const CURLUPART_SCHEME: c_int = 1;
 const CURLUPART_HOST: c_int = 5;
 const CURLUPART_PORT: c_int = 6;
+const CURLUPART_PATH: c_int = 7;
 const CURLU_DEFAULT_PORT: c_uint = 1 << 0;
 /// The flags libcurl itself parses `CURLOPT_URL` with (url.c), so that a
 /// parsed URL means what the string would have.
@@ -217,6 +218,25 @@ impl Origin {
     pub(crate) fn scheme(&self) -> &str {
         &self.scheme
     }
+}
+
+/// Scheme (lowercase), host (lowercase, an IPv6 address without brackets)
+/// and path of a URL.
+pub(crate) fn scheme_host_path(url: &str) -> Option<(String, String, String)> {
+    let scratch = Scratch::new().ok()?;
+    scratch.set_url(url, "the URL").ok()?;
+    let host = scratch.get(CURLUPART_HOST, 0)?.to_ascii_lowercase();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Some((
+        scratch.get(CURLUPART_SCHEME, 0)?.to_ascii_lowercase(),
+        host,
+        scratch
+            .get(CURLUPART_PATH, 0)
+            .unwrap_or_else(|| "/".to_string()),
+    ))
 }
 
 /// A redirect's Location resolved against the URL it came from (RFC 3986
