@@ -10,7 +10,10 @@
  *               response", taken from the throughput runs at c=1 and c=50,
  *               plus c=1 with every request submitted by the application thread
  *   post        POST with a 16 KiB body at c=50
- *   download    one large GET -> MB/s
+ *   download    one large GET -> MB/s, minor page faults per download
+ *   stream      the same GET through a data callback (nethttp) and a write
+ *               callback that only reads the bytes (raw libcurl)
+ *   h2          HTTPS GETs at c=50 over HTTP/2 and over HTTP/1.1
  *   memory      N requests held in flight at once, each side in a fresh child
  *               process -> peak RSS per in-flight request
  *   soak        1,000,000 requests, each side in a fresh child process -> RSS
@@ -66,7 +69,9 @@ enum {
     W_ENCODING = 1 << 6,
     W_DISPATCH = 1 << 7,
     W_IDLE = 1 << 8,
-    W_ALL = (1 << 9) - 1
+    W_STREAM = 1 << 9,
+    W_H2 = 1 << 10,
+    W_ALL = (1 << 11) - 1
 };
 
 struct config {
@@ -76,6 +81,9 @@ struct config {
     int idle[MAX_CONC_LEVELS]; /* idle transfers beside the active ones */
     int nidle;
     const char *status_url; /* nginx stub_status, or NULL */
+    const char *tls_base;   /* https://127.0.0.1:PORT (h2 workload), or NULL */
+    const char *ca_file;    /* the CA that signed the TLS server's certificate */
+    int tls_conc;           /* h2 workload concurrency */
     long requests;          /* per run, throughput */
     int conc[MAX_CONC_LEVELS];
     int nconc;
@@ -101,6 +109,7 @@ struct config {
     char small_url[512];
     char post_url[512];
     char big_url[512];
+    char tls_small_url[512];
 };
 
 static struct config cfg = {
@@ -114,6 +123,7 @@ static struct config cfg = {
     .post_requests = 20000,
     .post_size = 16384,
     .post_conc = 50,
+    .tls_conc = 50,
     .download_size = 64u << 20,
     .download_rounds = 7,
     .inflight = 10000,
@@ -245,7 +255,9 @@ static double paired(const double *a, const double *b, size_t n, bool diff, doub
         *lo = *hi = NAN;
         return NAN;
     }
-    double *d = xmalloc(n * sizeof *d);
+    double *d = calloc(n, sizeof *d); /* (zeroed: quiets a false GCC 12 warning) */
+    if (!d)
+        die("out of memory");
     for (size_t i = 0; i < n; i++)
         d[i] = diff ? a[i] - b[i] : a[i] / b[i];
     double m = median(d, n);
@@ -316,6 +328,10 @@ static const char *verdict(bool met)
 
 struct job {
     const char *url;
+    bool stream;         /* body read as it comes (data / write callback), not kept */
+    int nh_http_version; /* nethttp_options_set_http_version() value; 0: not set */
+    const char *ca_file; /* CA file for https, or NULL */
+    int want_version;    /* HTTP version every response must have (11, 20), or 0 */
     const char *body; /* NULL for GET */
     size_t body_len;
     long n;              /* requests in the run */
@@ -331,6 +347,8 @@ struct result {
     double cpu;
     long failures;
     double first_done; /* seconds from the start to the first completion */
+    long minflt;       /* minor page faults of the whole process during the run */
+    long version_ok;   /* responses with the job's want_version */
 };
 
 static void report_failure(const char *side, const char *what)
@@ -346,6 +364,8 @@ static void report_failure(const char *side, const char *what)
 
 struct raw_xfer {
     CURL *easy;
+    bool stream; /* raw_stream_write is its write callback */
+    uint64_t sum; /* streamed: the sum of the bytes read */
     char *buf;
     size_t len, cap;
     double t_start;
@@ -358,6 +378,10 @@ struct raw_client {
     struct curl_slist *post_headers;
     struct raw_xfer *pool; /* reused easy handles */
     long pool_n;
+    /* For https clients, set before the first request: */
+    long http_version;   /* CURLOPT_HTTP_VERSION, or 0 (libcurl's default) */
+    bool pipewait;       /* CURLOPT_PIPEWAIT: wait to multiplex on one connection */
+    const char *ca_file; /* CURLOPT_CAINFO (and no CA directory), or NULL */
 };
 
 static size_t raw_write(char *data, size_t size, size_t nmemb, void *userdata)
@@ -375,6 +399,26 @@ static size_t raw_write(char *data, size_t size, size_t nmemb, void *userdata)
         x->cap = cap;
     }
     memcpy(x->buf + x->len, data, n);
+    x->len += n;
+    return n;
+}
+
+/* The work both sides do on a streamed body: read every byte once. */
+static uint64_t touch_bytes(const char *data, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += p[i];
+    return sum;
+}
+
+/* The write callback of streamed jobs: counts and reads the bytes, keeps none. */
+static size_t raw_stream_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct raw_xfer *x = userdata;
+    size_t n = size * nmemb;
+    x->sum += touch_bytes(data, n);
     x->len += n;
     return n;
 }
@@ -406,7 +450,7 @@ static void raw_client_init(struct raw_client *c)
 }
 
 /* The options nethttp sets on every easy handle (see src/transfer.rs). */
-static void raw_easy_init(struct raw_xfer *x)
+static void raw_easy_init(const struct raw_client *c, struct raw_xfer *x)
 {
     memset(x, 0, sizeof *x);
     x->easy = curl_easy_init();
@@ -421,6 +465,14 @@ static void raw_easy_init(struct raw_xfer *x)
     curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+    if (c->http_version)
+        curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION, c->http_version);
+    if (c->pipewait)
+        curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
+    if (c->ca_file) {
+        curl_easy_setopt(x->easy, CURLOPT_CAINFO, c->ca_file);
+        curl_easy_setopt(x->easy, CURLOPT_CAPATH, (char *)NULL);
+    }
 }
 
 static void raw_client_reserve(struct raw_client *c, long n)
@@ -441,7 +493,7 @@ static void raw_client_reserve(struct raw_client *c, long n)
         c->pool = p;
     }
     for (long i = c->pool_n; i < n; i++)
-        raw_easy_init(&c->pool[i]);
+        raw_easy_init(c, &c->pool[i]);
     c->pool_n = n;
 }
 
@@ -464,6 +516,11 @@ static void raw_start(struct raw_client *c, struct raw_xfer *x, const struct job
     x->idx = idx;
     x->t_start = now_s();
     x->len = 0;
+    x->sum = 0;
+    if (x->stream != j->stream) {
+        x->stream = j->stream;
+        curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, j->stream ? raw_stream_write : raw_write);
+    }
     curl_easy_setopt(x->easy, CURLOPT_URL, j->url);
     if (j->body) {
         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
@@ -526,6 +583,19 @@ static void raw_run(struct raw_client *c, const struct job *j, struct result *re
             } else if (status != 200 || (j->expect_len >= 0 && (long)x->len != j->expect_len)) {
                 res->failures++;
                 report_failure("raw libcurl", "unexpected status or body length");
+            } else if (j->want_version) {
+                long v = 0;
+                curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &v);
+                int spoken = v == CURL_HTTP_VERSION_2_0   ? 20
+                             : v == CURL_HTTP_VERSION_1_1 ? 11
+                             : v == CURL_HTTP_VERSION_1_0 ? 10
+                                                          : (int)v;
+                if (spoken == j->want_version) {
+                    res->version_ok++;
+                } else {
+                    res->failures++;
+                    report_failure("raw libcurl", "the response came in another HTTP version");
+                }
             }
             if (done++ == 0)
                 res->first_done = t - t0;
@@ -563,6 +633,9 @@ struct nh_run {
     atomic_long issued;
     atomic_long done;
     atomic_long failures;
+    atomic_long version_ok; /* responses with the job's want_version */
+    size_t streamed;        /* streamed jobs (one request at a time): bytes so far */
+    uint64_t sum;           /* streamed jobs: the sum of those bytes */
     double t_first;
     double t_end;
     pthread_mutex_t mu;
@@ -628,15 +701,37 @@ static int nh_callback(const char *body, size_t body_len, int status,
     const struct job *j = r->job;
     if (j->lat_us)
         j->lat_us[slot->idx] = (t - slot->t_start) * 1e6;
-    if (status != 200 || (j->expect_len >= 0 && (long)body_len != j->expect_len)) {
+    /* A streamed body came through nh_data; the callback gets none. */
+    long got = j->stream ? (body_len == 0 ? (long)r->streamed : -1) : (long)body_len;
+    r->streamed = 0;
+    if (status != 200 || (j->expect_len >= 0 && got != j->expect_len)) {
         atomic_fetch_add(&r->failures, 1);
         const char *detail = nethttp_response_error_detail(response);
         report_failure("nethttp", detail && *detail ? detail : "unexpected status or body length");
+    } else if (j->want_version) {
+        if (nethttp_response_http_version(response) == j->want_version) {
+            atomic_fetch_add(&r->version_ok, 1);
+        } else {
+            atomic_fetch_add(&r->failures, 1);
+            report_failure("nethttp", "the response came in another HTTP version");
+        }
     }
     bool more = r->chain && atomic_load(&r->issued) < j->n;
     nh_complete_one(r, t);
     if (more)
         nh_issue(slot);
+    return 0;
+}
+
+/* Streamed jobs: every chunk of the body, on the engine thread (one request
+ * of the run at a time, so the run's counters are the request's). */
+static int nh_data(const char *data, size_t len, const struct nethttp_response *head,
+                   void *userdata)
+{
+    (void)head;
+    struct nh_run *r = userdata;
+    r->sum += touch_bytes(data, len);
+    r->streamed += len;
     return 0;
 }
 
@@ -649,6 +744,11 @@ static struct nethttp_options *nh_options(const struct job *j)
     nethttp_options_set_connect_timeout_ms(o, (uint64_t)CONNECT_TIMEOUT_MS);
     if (j->body && nethttp_options_set_body(o, j->body, j->body_len) != NETHTTP_RESULT_OK)
         die("nethttp_options_set_body failed");
+    if (j->nh_http_version &&
+        nethttp_options_set_http_version(o, j->nh_http_version) != NETHTTP_RESULT_OK)
+        die("nethttp_options_set_http_version(%d) failed", j->nh_http_version);
+    if (j->ca_file && nethttp_options_set_ca_file(o, j->ca_file) != NETHTTP_RESULT_OK)
+        die("nethttp_options_set_ca_file failed");
     return o;
 }
 
@@ -662,6 +762,7 @@ static void nh_run_init(struct nh_run *r, const struct job *j, const struct neth
     atomic_init(&r->issued, 0);
     atomic_init(&r->done, 0);
     atomic_init(&r->failures, 0);
+    atomic_init(&r->version_ok, 0);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     sem_init(&r->one_done, 0, 0);
@@ -693,6 +794,12 @@ static void nh_run_chained(const struct job *j, struct result *res)
     nh_run_init(&r, j, o, true);
     r.client = chained_client;
     long conc = j->conc < j->n ? j->conc : j->n;
+    if (j->stream) {
+        if (conc != 1)
+            die("streamed jobs run one request at a time");
+        if (nethttp_options_set_data_callback(o, nh_data, &r) != NETHTTP_RESULT_OK)
+            die("nethttp_options_set_data_callback failed");
+    }
     struct nh_slot *slots = xmalloc((size_t)conc * sizeof *slots);
     for (long i = 0; i < conc; i++)
         slots[i].run = &r;
@@ -705,6 +812,7 @@ static void nh_run_chained(const struct job *j, struct result *res)
     res->secs = r.t_end - t0;
     res->first_done = r.t_first - t0;
     res->failures = atomic_load(&r.failures);
+    res->version_ok = atomic_load(&r.version_ok);
     free(slots);
     nh_run_destroy(&r);
     nethttp_options_free(o);
@@ -840,7 +948,9 @@ struct side_stats {
     double p50[64];
     double p99[64];
     double conns[64];
+    double minflt[64]; /* minor page faults per request */
     long failures;
+    long version_ok;
     int n;
 };
 
@@ -853,7 +963,9 @@ static void record(struct side_stats *s, const struct job *j, const struct resul
     s->p50[i] = j->lat_us ? quantile(j->lat_us, (size_t)j->n, 0.50) : NAN;
     s->p99[i] = j->lat_us ? quantile(j->lat_us, (size_t)j->n, 0.99) : NAN;
     s->conns[i] = (double)conns;
+    s->minflt[i] = (double)res->minflt / (double)j->n;
     s->failures += res->failures;
+    s->version_ok += res->version_ok;
     if (res->failures)
         any_failure = true;
 }
@@ -861,10 +973,19 @@ static void record(struct side_stats *s, const struct job *j, const struct resul
 enum nh_mode { NH_CHAINED, NH_APP_THREAD, NH_DISPATCH };
 
 /* Runs one side once; returns the connections nginx accepted meanwhile. */
+static long minflt_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
 static long run_side(bool nethttp, enum nh_mode mode, struct raw_client *raw,
                      const struct job *j, struct result *res)
 {
     long a0 = nginx_accepts();
+    memset(res, 0, sizeof *res);
+    long f0 = minflt_now();
     if (nethttp) {
         if (mode == NH_APP_THREAD)
             nh_run_app_thread(j, res);
@@ -875,6 +996,7 @@ static long run_side(bool nethttp, enum nh_mode mode, struct raw_client *raw,
     } else {
         raw_run(raw, j, res);
     }
+    res->minflt = minflt_now() - f0;
     long a1 = nginx_accepts();
     return a0 < 0 || a1 < 0 ? -1 : a1 - a0;
 }
@@ -903,9 +1025,15 @@ static void compare(const char *label, struct raw_client *raw, struct job *j, en
                 continue;
             long conns = run_side(nethttp, mode, raw, j, &res);
             record(nethttp ? nh : rw, j, &res, conns);
-            fprintf(stderr, "  %-28s round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n", label,
-                    r + 1, nethttp ? "nethttp" : "raw libcurl", (double)j->n / res.secs,
-                    res.cpu / (double)j->n * 1e6, res.failures ? "  FAILURES" : "");
+            if (j->n == 1 && j->expect_len > 0) /* a download */
+                fprintf(stderr, "  %-28s round %d %-11s %9.0f MB/s  %7.1f ms CPU, %ld minor faults%s\n",
+                        label, r + 1, nethttp ? "nethttp" : "raw libcurl",
+                        (double)j->expect_len / 1e6 / res.secs, res.cpu * 1e3, res.minflt,
+                        res.failures ? "  FAILURES" : "");
+            else
+                fprintf(stderr, "  %-28s round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n", label,
+                        r + 1, nethttp ? "nethttp" : "raw libcurl", (double)j->n / res.secs,
+                        res.cpu / (double)j->n * 1e6, res.failures ? "  FAILURES" : "");
         }
     }
 }
@@ -1175,27 +1303,148 @@ static void bench_post(struct raw_client *raw)
     free(body);
 }
 
-static void bench_download(struct raw_client *raw)
+/* One large GET at a time. Buffered: nethttp hands the whole body to the
+ * callback, the raw loop appends it to a buffer it keeps across requests.
+ * Streamed: nethttp's data callback and the raw loop's write callback both
+ * read every byte (touch_bytes) and keep none. */
+static void bench_download(struct raw_client *raw, bool stream)
 {
     struct side_stats nh, rw;
     struct job j = {.url = cfg.big_url,
+                    .stream = stream,
                     .n = 1,
                     .conc = 1,
                     .expect_len = (long)cfg.download_size};
-    compare("download", raw, &j, NH_CHAINED, cfg.download_rounds, &nh, &rw);
-    char workload[80], sz[32];
-    snprintf(workload, sizeof workload, "Download %s, c=1",
-             size_label(cfg.download_size, sz, sizeof sz));
+    compare(stream ? "download, streamed" : "download", raw, &j, NH_CHAINED,
+            cfg.download_rounds, &nh, &rw);
+    char workload[96], sz[32];
+    snprintf(workload, sizeof workload, "Download %s, c=1%s",
+             size_label(cfg.download_size, sz, sizeof sz),
+             stream ? ", streamed (data callback vs write callback)" : "");
     double mb = (double)cfg.download_size / 1e6;
     for (int i = 0; i < nh.n; i++)
         nh.rps[i] *= mb;
     for (int i = 0; i < rw.n; i++)
         rw.rps[i] *= mb;
+    int n = nh.n < rw.n ? nh.n : rw.n;
     struct row *row = add_row(workload, "MB/s");
-    compare_cells(row, nh.rps, rw.rps, nh.n < rw.n ? nh.n : rw.n, false, "%.0f");
+    double ratio = compare_cells(row, nh.rps, rw.rps, n, false, "%.0f");
+    if (stream) {
+        SET(row->target, "ratio ≥ 0.95");
+        SET(row->verdict, "%s", verdict(nh.failures == 0 && ratio >= 0.95));
+    }
     fill_conns(row, &nh, &rw);
-    if (nh.failures || rw.failures)
+    row = add_row(workload, "minor page faults/download");
+    SET(row->nethttp, "%.0f", median(nh.minflt, (size_t)nh.n));
+    SET(row->raw, "%.0f", median(rw.minflt, (size_t)rw.n));
+    fprintf(stderr, "  %s: minor page faults/download %s (nethttp) vs %s (raw libcurl)\n",
+            stream ? "streamed" : "buffered", row->nethttp, row->raw);
+    if (stream || nh.failures || rw.failures)
         failures_row(workload, nh.failures, rw.failures);
+}
+
+/* HTTPS GETs of the small body at c=50 on the TLS server: HTTP/2 (nethttp's
+ * default, negotiated through ALPN, concurrent requests multiplexed on one
+ * connection; raw libcurl with CURL_HTTP_VERSION_2TLS and PIPEWAIT) and
+ * HTTP/1.1 (NETHTTP_HTTP_VERSION_1_1; raw libcurl CURL_HTTP_VERSION_1_1).
+ * Every response must come in the version asked for, or it counts as a
+ * failed request. Each of the four has its own client (nethttp) or multi
+ * handle (raw), so no connection of one version serves the other; the four
+ * alternate within every round. */
+static void bench_h2(void)
+{
+    if (!cfg.tls_base || !cfg.ca_file) {
+        fprintf(stderr, "h2: skipped (no --tls-base and --ca-file)\n");
+        return;
+    }
+    struct raw_client raw2, raw1;
+    raw_client_init(&raw2);
+    raw2.http_version = CURL_HTTP_VERSION_2TLS;
+    raw2.pipewait = true;
+    raw2.ca_file = cfg.ca_file;
+    raw_client_init(&raw1);
+    raw1.http_version = CURL_HTTP_VERSION_1_1;
+    raw1.ca_file = cfg.ca_file;
+    struct nethttp_client *nh2 = bench_client(0, 0), *nh1 = bench_client(0, 0);
+    struct job j2 = {.url = cfg.tls_small_url,
+                     .ca_file = cfg.ca_file,
+                     .want_version = 20,
+                     .n = cfg.requests,
+                     .conc = cfg.tls_conc,
+                     .expect_len = -1};
+    struct job j1 = j2;
+    j1.nh_http_version = NETHTTP_HTTP_VERSION_1_1;
+    j1.want_version = 11;
+    struct {
+        const char *name;
+        bool nethttp;
+        struct job *job;
+        struct raw_client *raw;
+        struct nethttp_client *client;
+        struct side_stats st;
+    } v[4] = {
+        {.name = "nethttp", .nethttp = true, .job = &j2, .client = nh2},
+        {.name = "raw libcurl", .nethttp = false, .job = &j2, .raw = &raw2},
+        {.name = "nethttp", .nethttp = true, .job = &j1, .client = nh1},
+        {.name = "raw libcurl", .nethttp = false, .job = &j1, .raw = &raw1},
+    };
+    struct result res;
+    for (int k = 0; k < 4; k++) {
+        memset(&v[k].st, 0, sizeof v[k].st);
+        if (!(cfg.sides & (v[k].nethttp ? 1 : 2)))
+            continue;
+        struct job warm = *v[k].job;
+        warm.n = warm.n / 10 > warm.conc ? warm.n / 10 : warm.conc;
+        chained_client = v[k].client;
+        run_side(v[k].nethttp, NH_CHAINED, v[k].raw, &warm, &res);
+        chained_client = NULL;
+        if (res.failures)
+            any_failure = true;
+    }
+    for (int r = 0; r < cfg.rounds; r++) {
+        for (int i = 0; i < 4; i++) {
+            int k = r % 2 == 0 ? i : 3 - i;
+            if (!(cfg.sides & (v[k].nethttp ? 1 : 2)))
+                continue;
+            chained_client = v[k].client;
+            long conns = run_side(v[k].nethttp, NH_CHAINED, v[k].raw, v[k].job, &res);
+            chained_client = NULL;
+            record(&v[k].st, v[k].job, &res, conns);
+            fprintf(stderr, "  HTTPS GET c=%d %-8s    round %d %-11s %9.0f req/s %7.1f us CPU/req%s\n",
+                    cfg.tls_conc, k < 2 ? "HTTP/2" : "HTTP/1.1", r + 1, v[k].name,
+                    (double)v[k].job->n / res.secs, res.cpu / (double)v[k].job->n * 1e6,
+                    res.failures ? "  FAILURES" : "");
+        }
+    }
+    char workload[96];
+    for (int k = 0; k < 4; k += 2) {
+        snprintf(workload, sizeof workload, "HTTPS GET small, c=%d, %s (N=%ld)", cfg.tls_conc,
+                 k == 0 ? "HTTP/2" : "HTTP/1.1", cfg.requests);
+        throughput_rows(workload, &v[k].st, &v[k + 1].st, 0);
+        struct row *row = add_row(workload, k == 0 ? "responses in HTTP/2" : "responses in HTTP/1.1");
+        SET(row->nethttp, "%ld of %ld", v[k].st.version_ok, (long)v[k].st.n * cfg.requests);
+        SET(row->raw, "%ld of %ld", v[k + 1].st.version_ok, (long)v[k + 1].st.n * cfg.requests);
+        SET(row->target, "all");
+        SET(row->verdict, "%s",
+            verdict(v[k].st.version_ok == (long)v[k].st.n * cfg.requests && v[k].st.n > 0));
+        failures_row(workload, v[k].st.failures, v[k + 1].st.failures);
+    }
+    /* Each side's HTTP/2 against its own HTTP/1.1, paired round by round. */
+    snprintf(workload, sizeof workload, "HTTPS GET small, c=%d, HTTP/2 vs HTTP/1.1", cfg.tls_conc);
+    struct row *row = add_row(workload, "requests/s, HTTP/2 ÷ HTTP/1.1 (range)");
+    for (int side = 0; side < 2; side++) {
+        const struct side_stats *a = &v[side].st, *b = &v[side + 2].st;
+        int n = a->n < b->n ? a->n : b->n;
+        double lo, hi, m = paired(a->rps, b->rps, (size_t)n, false, &lo, &hi);
+        if (side == 0)
+            SET(row->nethttp, "%.3f (%.2f…%.2f)", m, lo, hi);
+        else
+            SET(row->raw, "%.3f (%.2f…%.2f)", m, lo, hi);
+    }
+    nethttp_client_free(nh2, 0);
+    nethttp_client_free(nh1, 0);
+    raw_client_free(&raw2);
+    raw_client_free(&raw1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1618,7 +1867,11 @@ static void usage(void)
           "  --soak N              soak requests per side (1000000)  --soak-conc C (4)\n"
           "  --enc-size BYTES      (4 MiB)  --enc-big BYTES (256 MiB, 0 = skip)\n"
           "  --enc-rounds R        (5)\n"
-          "  --only LIST           throughput,latency,post,download,memory,soak,encoding,dispatch,idle\n"
+          "  --only LIST           throughput,latency,post,download,memory,soak,encoding,dispatch,idle,\n"
+          "                        stream,h2\n"
+          "  --tls-base URL        https://127.0.0.1:PORT serving /small over HTTP/2 and 1.1 (h2)\n"
+          "  --ca-file FILE        the CA of that server's certificate\n"
+          "  --tls-conc C          (50)\n"
           "  --idle-url URL        an endpoint that holds responses for minutes (idle workload)\n"
           "  --idle LIST           idle transfers beside c=10 active ones (1000)\n"
           "  --markdown FILE       write the table there too\n"
@@ -1641,7 +1894,8 @@ static long arg_long(const char *s)
 static unsigned parse_workloads(const char *list)
 {
     static const char *names[] = {"throughput", "latency", "post",    "download",
-                                  "memory",     "soak",    "encoding", "dispatch", "idle"};
+                                  "memory",     "soak",    "encoding", "dispatch", "idle",
+                                  "stream",     "h2"};
     unsigned w = 0;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
@@ -1671,6 +1925,12 @@ int main(int argc, char **argv)
             cfg.hold_url = *v ? v : NULL;
         else if (!strcmp(a, "--status-url"))
             cfg.status_url = *v ? v : NULL;
+        else if (!strcmp(a, "--tls-base"))
+            cfg.tls_base = *v ? v : NULL;
+        else if (!strcmp(a, "--ca-file"))
+            cfg.ca_file = *v ? v : NULL;
+        else if (!strcmp(a, "--tls-conc"))
+            cfg.tls_conc = (int)arg_long(v);
         else if (!strcmp(a, "--requests"))
             cfg.requests = arg_long(v);
         else if (!strcmp(a, "--concurrency")) {
@@ -1737,13 +1997,15 @@ int main(int argc, char **argv)
         usage();
     if (cfg.rounds < 1 || cfg.rounds > 64 || cfg.download_rounds < 1 || cfg.download_rounds > 64 ||
         cfg.enc_rounds < 1 || cfg.mem_rounds < 1 || cfg.nconc < 1 || cfg.soak_conc < 1 ||
-        cfg.post_conc < 1 || cfg.requests < 1 || cfg.app_requests < 1 || cfg.post_requests < 1 ||
+        cfg.post_conc < 1 || cfg.tls_conc < 1 || cfg.requests < 1 || cfg.app_requests < 1 || cfg.post_requests < 1 ||
         cfg.inflight < 1 || cfg.soak < 1 || cfg.enc_size < 1 || cfg.enc_size > 8000000)
         die("an argument is out of range (rounds 1..64, sizes and counts >= 1, "
             "--enc-size <= 8000000: curl refuses more)");
     snprintf(cfg.small_url, sizeof cfg.small_url, "%s/small", cfg.base);
     snprintf(cfg.post_url, sizeof cfg.post_url, "%s/post", cfg.base);
     snprintf(cfg.big_url, sizeof cfg.big_url, "%s/big.bin", cfg.base);
+    if (cfg.tls_base)
+        snprintf(cfg.tls_small_url, sizeof cfg.tls_small_url, "%s/small", cfg.tls_base);
 
     /* Before any thread exists; nethttp's own curl::init() then only counts up. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -1811,7 +2073,15 @@ int main(int argc, char **argv)
     }
     if (cfg.workloads & W_DOWNLOAD) {
         fprintf(stderr, "download\n");
-        bench_download(&raw);
+        bench_download(&raw, false);
+    }
+    if (cfg.workloads & W_STREAM) {
+        fprintf(stderr, "download, streamed\n");
+        bench_download(&raw, true);
+    }
+    if (cfg.workloads & W_H2) {
+        fprintf(stderr, "HTTPS, HTTP/2 and HTTP/1.1\n");
+        bench_h2();
     }
     if (dispatch_client)
         nethttp_client_free(dispatch_client, 0);

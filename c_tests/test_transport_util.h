@@ -15,6 +15,7 @@ struct transport_server {
     int tls12_port;   /* TLS 1.2 at most */
     int example_port; /* certificate for example.test only */
     int proxy_port;   /* forwarding proxy with CONNECT, and /proxy/log */
+    int alt_http_port; /* a second plain HTTP listener (0 if the file has none) */
     char unix_socket[256];
     char cert_file[4096]; /* cert.pem: the test CA and the servers' certificate */
     char dir[4096];       /* c_tests/server, where the certificates are */
@@ -36,6 +37,9 @@ static inline struct transport_server transport_server_from_args(int argc, char 
                &s.mtls_port, &s.tls12_port, &s.example_port, &s.proxy_port) != 8) {
         fprintf(stderr, "%s: %s does not list the 8 ports of the test server\n", argv[0], argv[1]);
         exit(2);
+    }
+    if (fscanf(f, "%d", &s.alt_http_port) != 1) {
+        s.alt_http_port = 0;
     }
     fclose(f);
     snprintf(path, sizeof path, "%s.unix", argv[1]);

@@ -38,6 +38,12 @@
 #define MIN_STACK_SIZE (64 << 10)
 
 /**
+ * What a data callback returns to pause its transfer until
+ * `nethttp_request_resume()` (0 goes on; any other value aborts).
+ */
+#define NETHTTP_DATA_PAUSE 1
+
+/**
  * The most bytes of request text nethttp hands to libcurl: one URL, one
  * method, one header line, and all of them together (the request head);
  * also the longest CA file path.
@@ -165,6 +171,21 @@ enum nethttp_result {
    */
   NETHTTP_RESULT_HEADERS_TOO_LARGE = 109,
   /**
+   * A redirect came after the number of redirects allowed with
+   * `nethttp_options_set_max_redirects()` had been followed.
+   */
+  NETHTTP_RESULT_TOO_MANY_REDIRECTS = 110,
+  /**
+   * The data callback or the read callback asked to abort the transfer
+   * (or a read callback returned more bytes than the buffer holds).
+   */
+  NETHTTP_RESULT_ABORTED = 111,
+  /**
+   * A file to send (`nethttp_options_set_body_file()`) could not be
+   * opened or read; the message names the file and the system's reason.
+   */
+  NETHTTP_RESULT_FILE_ERROR = 112,
+  /**
    * The request failed for another reason; the detail message says which.
    */
   NETHTTP_RESULT_REQUEST_FAILED = 199,
@@ -228,6 +249,32 @@ enum nethttp_tls_version {
    * TLS 1.3 only.
    */
   NETHTTP_TLS_1_3 = 13,
+};
+
+/**
+ * The HTTP versions `nethttp_options_set_http_version()` asks for.
+ *
+ */
+enum nethttp_http_version {
+  /**
+   * HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1;
+   * HTTP/1.1 on plain http.
+   */
+  NETHTTP_HTTP_VERSION_DEFAULT = 0,
+  /**
+   * HTTP/1.1 only.
+   */
+  NETHTTP_HTTP_VERSION_1_1 = 1,
+  /**
+   * HTTP/2: over TLS through ALPN; on plain http by an upgrade (h2c)
+   * that the server may decline.
+   */
+  NETHTTP_HTTP_VERSION_2 = 2,
+  /**
+   * HTTP/2 from the first byte without asking, for plain http servers
+   * known to speak it.
+   */
+  NETHTTP_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3,
 };
 
 /**
@@ -405,6 +452,23 @@ typedef int (*nethttp_callback)(const char *body,
                                 const struct nethttp_response *response,
                                 void *userdata);
 
+/**
+ * Receives a streamed response body chunk by chunk: see
+ * `nethttp_options_set_data_callback()`. Returns 0 to go on,
+ * `NETHTTP_DATA_PAUSE` to pause, anything else to abort.
+ */
+typedef int (*nethttp_data_callback)(const char *data,
+                                     size_t len,
+                                     const struct nethttp_response *head,
+                                     void *userdata);
+
+/**
+ * Produces a request body as it is sent: see
+ * `nethttp_options_set_body_callback()`. Returns the bytes written into
+ * `buffer` (at most `capacity`), 0 at the end, -1 to abort.
+ */
+typedef ptrdiff_t (*nethttp_read_callback)(char *buffer, size_t capacity, void *userdata);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -576,6 +640,23 @@ enum nethttp_result nethttp_client_config_set_stack_size(struct nethttp_client_c
  * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
  */
 enum nethttp_result nethttp_client_config_set_epoll(struct nethttp_client_config *config, int on);
+
+/**
+ * With `on` non-zero the client keeps an in-memory cookie jar (RFC 6265):
+ * cookies set by its responses (`Set-Cookie`, redirect hops included) are
+ * stored and sent back (`Cookie`) on its later requests to the same host
+ * (or, with a `Domain` attribute, its subdomains) and path, until they
+ * expire (`Expires`, `Max-Age`; `Max-Age=0` deletes). A `Secure` cookie is
+ * sent over https only, to loopback addresses too. A `Cookie` header the
+ * request sets itself is sent with the jar's cookies after its own. Each
+ * client has its own jar of at most 3,000 cookies (50 per domain, the
+ * oldest go first); nothing is read from or written to a file, and the jar
+ * goes with the client. No public suffix list: a `Domain` must contain a
+ * dot. Off by default (the default client has none).
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_client_config_set_cookies(struct nethttp_client_config *config, int on);
 
 /**
  * Creates a client with its own engine thread, connection pool, default
@@ -900,6 +981,24 @@ int64_t nethttp_response_timing_us(const struct nethttp_response *response, int 
  * request. Valid as long as the response; NULL if `response` is NULL.
  */
 const char *nethttp_response_method(const struct nethttp_response *response);
+
+/**
+ * The redirects followed on the way to this response (see
+ * `nethttp_options_set_max_redirects()`); 0 for NULL.
+ */
+unsigned int nethttp_response_redirect_count(const struct nethttp_response *response);
+
+/**
+ * The retries made on the way to this response (see
+ * `nethttp_options_set_retry()`); 0 for NULL.
+ */
+unsigned int nethttp_response_retry_count(const struct nethttp_response *response);
+
+/**
+ * The HTTP version of the response: 10, 11, 20 or 30 for HTTP/1.0, 1.1, 2
+ * and 3; 0 when no response came (a failure) or for NULL.
+ */
+int nethttp_response_http_version(const struct nethttp_response *response);
 
 /**
  * Frees a response returned by `nethttp_fetch()`, with its strings. NULL is
@@ -1281,6 +1380,178 @@ enum nethttp_result nethttp_options_set_unix_socket(struct nethttp_options *opti
 enum nethttp_result nethttp_options_set_basic_auth(struct nethttp_options *options,
                                                    const char *user,
                                                    const char *password);
+
+/**
+ * Follows up to `max` redirects (301, 302, 303, 307, 308 with a Location).
+ * 0, the default as in Prosody, follows none: the 3xx response is
+ * delivered as it came. Hop by hop: 303 turns any method but HEAD into a
+ * GET, 301 and 302 turn a POST into a GET (the body and its Content-Type
+ * dropped); 307 and 308 send the same method and body again. Only http and
+ * https targets are followed: a redirect elsewhere (`file://`, `ftp://`)
+ * fails with `NETHTTP_RESULT_UNSUPPORTED_SCHEME`; one more redirect than
+ * `max` fails with `NETHTTP_RESULT_TOO_MANY_REDIRECTS`. `Authorization`,
+ * `Cookie` and `Proxy-Authorization` headers set here, and Basic
+ * credentials, are not sent once a redirect leaves the first URL's origin
+ * (scheme, host and port). The timeout covers all hops together.
+ * `nethttp_response_url()` is the final URL and
+ * `nethttp_response_redirect_count()` the hops followed.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_max_redirects(struct nethttp_options *options,
+                                                      unsigned int max);
+
+/**
+ * With `on` non-zero (the default) requests say which compressions they
+ * accept (`Accept-Encoding:` with gzip and deflate, and br and zstd where
+ * `nethttp_features()` lists them) and bodies come decoded;
+ * `nethttp_options_set_max_body()` then counts decoded bytes, so a
+ * compression bomb stops at the limit. With `on` 0 no Accept-Encoding of
+ * nethttp's is sent and nothing is decoded. A request that sets its own
+ * `Accept-Encoding` header gets the bytes as the server sent them.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_decompress(struct nethttp_options *options, int on);
+
+/**
+ * Asks for an HTTP version, a value of `enum nethttp_http_version`. By
+ * default, HTTPS requests negotiate HTTP/2 when the server offers it, and
+ * concurrent requests of a client to one HTTP/2 server share one
+ * connection (multiplexing: a new request waits for a connection being
+ * set up instead of opening its own). `nethttp_response_http_version()`
+ * says what was spoken.
+ *
+ * `version` is an `int` so that any number is safe to pass.
+ *
+ * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
+ * is NULL; `NETHTTP_RESULT_INVALID_ARGUMENT` (options unchanged) for any
+ * other number, or an HTTP/2 version when the linked libcurl has no HTTP/2
+ * (see `nethttp_features()`).
+ */
+enum nethttp_result nethttp_options_set_http_version(struct nethttp_options *options, int version);
+
+/**
+ * Retries a request up to `max_retries` times (0, the default: never) when
+ * it failed before any byte of a response came (connection refused, or
+ * closed or reset before the status line) or got a 429 or 503. Only
+ * idempotent methods are retried (GET, HEAD, PUT, DELETE, OPTIONS), never
+ * a POST, nor a body from a read callback. Waits between tries without
+ * blocking anything: `base_ms` before the first retry, doubling each time
+ * (at most 30 s), less up to half of it at random so that clients that
+ * failed together do not return together. A `Retry-After` (seconds or a
+ * date) is waited for instead, up to 60 s; a longer one is not waited for:
+ * that 429 or 503 is delivered. Cancel and destroy work during a wait. The
+ * timeout covers all tries together. `nethttp_response_retry_count()` says
+ * how many retries were made.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_retry(struct nethttp_options *options,
+                                              unsigned int max_retries,
+                                              uint32_t base_ms);
+
+/**
+ * Fails a request with `"timeout"` when fewer than `bytes_per_second`
+ * arrive (or leave) for `seconds` seconds in a row: for stalled transfers
+ * that a total timeout would wait out. 0 for either turns the limit off
+ * (the default).
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_options_set_low_speed(struct nethttp_options *options,
+                                                  uint32_t bytes_per_second,
+                                                  uint32_t seconds);
+
+/**
+ * Streams response bodies of requests made with these options to
+ * `callback`, chunk by chunk as they arrive, instead of collecting them:
+ * nothing is buffered and `nethttp_options_set_max_body()` does not apply,
+ * so a body of any size passes through constant memory. The request's
+ * callback still comes once at the end, with an empty body (and, on
+ * failure, status 0 and the reason as always).
+ *
+ * `callback` gets each chunk (`data`, `len`: valid only during the call),
+ * `head` (the response's status, headers, URL and HTTP version, with an
+ * empty body; valid only during the call) and `userdata`. It runs where the
+ * client's callbacks run: on the engine thread, or, for a client in
+ * dispatch mode, inside `nethttp_client_dispatch()`. In dispatch mode the
+ * chunks wait in a queue bounded at about 1 MiB per request: while it is
+ * full the transfer pauses, so a slow consumer slows the download down
+ * instead of filling memory. Each chunk counts as one callback for the
+ * `max` of `nethttp_client_dispatch()`.
+ *
+ * It returns 0 to go on, `NETHTTP_DATA_PAUSE` to pause the transfer (this
+ * chunk counts as delivered; no further chunk comes until
+ * `nethttp_request_resume()`), or any other value to abort: the request's
+ * callback then comes once with status 0 and `"aborted"`. Redirect and
+ * retry responses that are followed are not streamed; only the final
+ * response's body is. The same rules as for `nethttp_callback` apply
+ * (what may be called inside it, no unwinding).
+ *
+ * A NULL `callback` turns streaming off again (bodies are collected).
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT` if
+ * `options` is NULL.
+ */
+enum nethttp_result nethttp_options_set_data_callback(struct nethttp_options *options,
+                                                      nethttp_data_callback callback,
+                                                      void *userdata);
+
+/**
+ * Lets a transfer paused by its data callback (`NETHTTP_DATA_PAUSE`) go on.
+ * Any thread may call it, also the data callback itself. Does nothing when
+ * the request is not paused or has ended, or when `request` is stale.
+ *
+ * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+ */
+enum nethttp_result nethttp_request_resume(struct nethttp_request *request);
+
+/**
+ * Sends a request body produced by `callback` as it is sent, instead of a
+ * body held in memory (this replaces `nethttp_options_set_body()` and
+ * `nethttp_options_set_body_file()`; like them it makes the request a POST
+ * unless a method is set).
+ *
+ * `length` is the body's size in bytes (sent as Content-Length), or -1 when
+ * unknown: the body is then sent chunked on HTTP/1.1 (and as DATA frames on
+ * HTTP/2). `callback` fills `buffer` with up to `capacity` bytes and returns
+ * how many it wrote, 0 at the end of the body, or -1 to abort (the request's
+ * callback then comes once with status 0 and `"aborted"`; so does a return
+ * value larger than `capacity`). It runs on the engine thread in both
+ * delivery modes, possibly before `nethttp_request()` returns to the
+ * caller, and must not block for long: every transfer of the client waits
+ * while it runs.
+ *
+ * A body from a callback cannot be sent twice: such a request is not
+ * retried, and a 307 or 308 redirect of it fails with
+ * `NETHTTP_RESULT_REQUEST_FAILED`. `userdata` is passed untouched;
+ * nethttp never frees it. A NULL `callback` removes the body.
+ *
+ * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
+ * is NULL; `NETHTTP_RESULT_INVALID_ARGUMENT` for a `length` below -1.
+ */
+enum nethttp_result nethttp_options_set_body_callback(struct nethttp_options *options,
+                                                      nethttp_read_callback callback,
+                                                      int64_t length,
+                                                      void *userdata);
+
+/**
+ * Sends the file at `path` as the request body, read as it is sent (this
+ * replaces a body set before; like a body it makes the request a POST
+ * unless a method is set). The path is copied. The file is opened when a
+ * request is made with these options: `nethttp_request()` then fails (NULL,
+ * `NETHTTP_RESULT_FILE_ERROR`, the message naming the file and the
+ * system's reason) if it cannot be opened or is not a regular file; its
+ * size then is the Content-Length. A read error during the transfer fails
+ * the request with `"file-error"`. A NULL `path` removes the body.
+ *
+ * Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
+ * is NULL; `NETHTTP_RESULT_INVALID_ARGUMENT` for an empty path or one that
+ * is not UTF-8; `NETHTTP_RESULT_FILE_ERROR` if the file cannot be opened
+ * now (checked early so that a mistake shows where it was made).
+ */
+enum nethttp_result nethttp_options_set_body_file(struct nethttp_options *options,
+                                                  const char *path);
 
 /**
  * Creates an empty form. The caller owns it and must free it with

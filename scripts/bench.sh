@@ -10,16 +10,20 @@
 #                              writes BUILD_DIR/smoke/ instead of bench/
 #   scripts/bench.sh --callgrind   instructions per request (valgrind's
 #                              callgrind: exact, unaffected by load) of a GET
-#                              at c=1 and c=50, nethttp and the raw loop; prints
-#                              a table, writes BUILD_DIR/callgrind/
+#                              at c=1 and c=50, and per streamed download,
+#                              nethttp and the raw loop; prints the tables,
+#                              writes BUILD_DIR/callgrind/ (installs valgrind)
 #   scripts/bench.sh [--smoke] -- ARGS   passes ARGS on to nethttp_bench
 #                              (e.g. -- --only throughput --rounds 3)
 #
 # Installs what is missing from Debian's packages (nginx, its echo module,
 # libcurl4-openssl-dev, and what scripts/ensure-tools.sh installs), saying
-# which and why (NETHTTP_NO_INSTALL=1: lists them and stops), builds the benchmark in
-# build-bench/ (NETHTTP_BENCH_BUILD_DIR overrides) and runs nginx from a
-# config and temp dirs of its own under that build dir.
+# which and why (NETHTTP_NO_INSTALL=1: lists them and stops), builds the
+# benchmark in build-bench/ (NETHTTP_BENCH_BUILD_DIR overrides) and runs nginx from a
+# config and temp dirs of its own under that build dir: a plain HTTP server
+# and an HTTPS one speaking HTTP/2 and HTTP/1.1 (Debian's nginx has the ssl
+# and http_v2 modules built in) with the test certificate of
+# c_tests/server/ (cert.pem, CN localhost, SAN 127.0.0.1, its own CA).
 #
 # With 2 or more CPUs, nginx's worker is pinned to the last CPU and the
 # benchmark to the others (NETHTTP_BENCH_PIN=0 turns that off): on a VM,
@@ -36,7 +40,7 @@ while [ $# -gt 0 ]; do
         --smoke) mode=smoke ;;
         --callgrind) mode=callgrind ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -164,8 +168,24 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# nginx before 1.25.1 turns HTTP/2 on in the listen line, later ones with
+# "http2 on;" (and warn about the listen parameter).
+tls_cert="$root/c_tests/server/cert.pem"
+tls_key="$root/c_tests/server/key.pem"
+nginx_v=$(nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')
+if [ "$(printf '%s\n' 1.25.1 "$nginx_v" | sort -V | head -n1)" = 1.25.1 ]; then
+    h2_listen="" h2_directive="http2 on;"
+else
+    h2_listen="http2" h2_directive=""
+fi
+if ! nginx -V 2>&1 | grep -q -- --with-http_v2_module ||
+   ! nginx -V 2>&1 | grep -q -- --with-http_ssl_module; then
+    echo "bench.sh: this nginx lacks its ssl or http_v2 module (nginx -V); the HTTPS rows need both" >&2
+    exit 1
+fi
+
 write_nginx_conf() {
-    local port=$1 user_line="" module_line="" hold post
+    local port=$1 tls_port=$2 user_line="" module_line="" hold post
     [ "$(id -u)" -eq 0 ] && user_line="user root;"
     if [ -e "$echo_module" ]; then
         module_line="load_module $echo_module;"
@@ -215,26 +235,39 @@ http {
         location = /big.bin { }
         location = /nginx_status { stub_status; }
     }
+    server {
+        listen 127.0.0.1:$tls_port ssl $h2_listen backlog=4096;
+        $h2_directive
+        ssl_certificate $tls_cert;
+        ssl_certificate_key $tls_key;
+        location = /small { default_type text/plain; return 200 "nethttp benchmark: a small response body of 64 bytes, no more.\\n"; }
+    }
 }
 EOF
 }
 
 port=""
+tls_port=""
 for _ in 1 2 3 4 5; do
     port=$(free_port)
-    write_nginx_conf "$port"
+    tls_port=$(free_port)
+    [ "$tls_port" != "$port" ] || continue
+    write_nginx_conf "$port" "$tls_port"
     nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/logs/error.log" -g 'daemon off;' &
     nginx_pid=$!
-    if python3 - "$port" <<'EOF'
-import sys, time, urllib.request
-url = "http://127.0.0.1:%s/small" % sys.argv[1]
-for _ in range(100):
-    try:
-        urllib.request.urlopen(url, timeout=1).read()
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.05)
-sys.exit(1)
+    if python3 - "$port" "$tls_port" "$tls_cert" <<'EOF'
+import ssl, sys, time, urllib.request
+urls = ["http://127.0.0.1:%s/small" % sys.argv[1], "https://127.0.0.1:%s/small" % sys.argv[2]]
+tls = ssl.create_default_context(cafile=sys.argv[3])
+for url in urls:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1, context=tls).read()
+            break
+        except Exception:
+            time.sleep(0.05)
+    else:
+        sys.exit(1)
 EOF
     then
         break
@@ -248,6 +281,7 @@ if [ -z "$nginx_pid" ]; then
     exit 1
 fi
 base="http://127.0.0.1:$port"
+tls_base="https://127.0.0.1:$tls_port"
 hold_url="$base/hold"
 if [ ! -e "$echo_module" ]; then
     server_port_file="$build_dir/test_server.port"
@@ -261,7 +295,8 @@ fi
 # under callgrind; instructions per request include start-up (about 1,500 at
 # this size, the same for both sides).
 if [ "$mode" = callgrind ]; then
-    nethttp_have valgrind || bench_install "callgrind counts the instructions" valgrind || exit 1
+    nethttp_have valgrind ||
+        bench_install "its callgrind tool counts the instructions" valgrind || exit 1
     out_dir="$build_dir/callgrind"
     mkdir -p "$out_dir"
     requests=10000
@@ -280,13 +315,29 @@ if [ "$mode" = callgrind ]; then
         awk -v c="$c" -v n="${per_request[nethttp]}" -v r="${per_request[raw]}" \
             'BEGIN { printf "| c=%s | %.1fk | %.1fk | %.3f |\n", c, n / 1000, r / 1000, n / r }'
     done
+    # The streamed download: a warm-up and a measured GET of /big.bin per
+    # side. Most of it is the callbacks' sum over every byte, the same work
+    # on both sides; the difference is what nethttp adds per chunk.
+    declare -A per_download=()
+    for side in nethttp raw; do
+        valgrind --tool=callgrind --callgrind-out-file="$out_dir/callgrind.$side.stream.out" \
+            "$bench" --base "$base" --only stream --download-size "$download_size" \
+            --download-rounds 1 --sides "$side" > /dev/null 2> "$out_dir/$side.stream.log"
+        collected=$(grep -o 'Collected : [0-9]*' "$out_dir/$side.stream.log" | grep -o '[0-9]*$')
+        per_download[$side]=$((collected / 2))
+    done
+    echo
+    echo "| Streamed download | nethttp instructions/download | raw libcurl instructions/download | nethttp / raw |"
+    echo "|---|--:|--:|--:|"
+    awk -v s="$((download_size >> 20)) MiB" -v n="${per_download[nethttp]}" -v r="${per_download[raw]}" \
+        'BEGIN { printf "| %s | %.1fM | %.1fM | %.3f |\n", s, n / 1e6, r / 1e6, n / r }'
     echo "bench.sh: callgrind outputs in $out_dir (callgrind_annotate --inclusive=yes FILE)" >&2
     exit 0
 fi
 
 # ---------------------------------------------------------------- run
 nginx_version=$(nginx -v 2>&1 | sed 's/^nginx version: //')
-echo "bench.sh: nginx $nginx_version on $base (pid $nginx_pid), $same_curl" >&2
+echo "bench.sh: nginx $nginx_version on $base and $tls_base (pid $nginx_pid), $same_curl" >&2
 echo "bench.sh: descriptor limit $fd_limit; ${pin_nginx:-no pinning} ${pin_bench[*]}; running $mode benchmark" >&2
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -295,6 +346,7 @@ idle_args=()
 [ -e "$echo_module" ] && idle_args=(--idle-url "$base/idle")
 timeout "$time_limit" "${pin_bench[@]}" "$bench" --base "$base" --hold-url "$hold_url" "${idle_args[@]}" \
     --hold-ms "$((hold_seconds * 1000))" --status-url "$base/nginx_status" \
+    --tls-base "$tls_base" --ca-file "$tls_cert" \
     --download-size "$download_size" \
     --markdown "$out_dir/table.md.tmp" --data "$out_dir/data.tsv.tmp" \
     "${args[@]}" "${extra[@]}"
@@ -320,7 +372,7 @@ cmdline="scripts/bench.sh"
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`$cmdline\` in ${elapsed} s, on $(nproc) cores"
     echo "(${cpu:-unknown CPU}), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo),"
     echo "Linux $(uname -r). $nethttp_version against $curl_version: $same_curl."
-    echo "Server: $nginx_version on 127.0.0.1, one worker, keep-alive."
+    echo "Server: $nginx_version on 127.0.0.1, one worker, keep-alive; HTTPS with HTTP/2 (ALPN) and HTTP/1.1."
     if [ -n "$pin_nginx" ]; then
         echo "nginx pinned to CPU $((cpus - 1)), the benchmark (both sides) to CPU ${pin_bench[2]}."
     fi

@@ -8,7 +8,9 @@
 # Whatever is missing is installed with apt-get (as root), each package
 # announced with the reason ("nethttp: installing X (why)"); apt-get's output
 # is shown when it fails. cmake comes from PyPI instead (pip --user) where
-# apt-get cannot be used.
+# apt-get cannot be used. The tests' HTTP/2 server also wants the Python
+# package h2 (Debian's python3-h2, or PyPI's); without it only test_http2
+# does not run.
 #
 #   NETHTTP_NO_INSTALL=1 scripts/test.sh   installs nothing: lists what is
 #                                          missing and stops (exit 1)
@@ -108,6 +110,28 @@ if [ ${#nethttp_missing[@]} -gt 0 ]; then
     fi
 fi
 unset nethttp_missing nethttp_missing_why nethttp_failed
+# The HTTP/2 test server of the C tests (c_tests/server/h2_server.py, run
+# by ctest for test_http2) needs the Python package h2 in the python3 that
+# CMake finds (the first on PATH): Debian's python3-h2 when that python3 is
+# Debian's own and we may use apt-get; else PyPI's, into the user's site.
+# Without it only test_http2 does not run, so its absence stops nothing.
+if nethttp_have python3 && ! python3 -c 'import h2' >/dev/null 2>&1; then
+    nethttp_h2_why="the HTTP/2 test server c_tests/server/h2_server.py needs it; without it test_http2 does not run"
+    if [ "${NETHTTP_NO_INSTALL:-0}" = 1 ]; then
+        echo "nethttp: missing: the Python package h2 ($nethttp_h2_why); NETHTTP_NO_INSTALL=1, so not installing it" >&2
+    else
+        if [ "$(python3 -c 'import sys; print(sys.prefix)')" = /usr ]; then
+            nethttp_install "$nethttp_h2_why" python3-h2 || true
+        fi
+        if ! python3 -c 'import h2' >/dev/null 2>&1; then
+            echo "nethttp: installing the Python package h2 from PyPI (python3 -m pip install --user h2):" \
+                 "$nethttp_h2_why" >&2
+            python3 -m pip install --user --quiet h2 ||
+                echo "nethttp: could not install h2 (pip's errors are above); test_http2 will not run" >&2
+        fi
+    fi
+    unset nethttp_h2_why
+fi
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     echo "nethttp: every tool for building nethttp is there" >&2
 fi

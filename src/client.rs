@@ -17,8 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+use crate::body_cache::BodyCache;
+use crate::cookie_jar::CookieJar;
 use crate::dispatch::DispatchQueue;
-use crate::engine::{Done, EngineConfig, EngineHandle, Job, Outcome};
+use crate::engine::{Again, Done, EngineConfig, EngineHandle, Job, Outcome};
 use crate::error::{nethttp_result, Error};
 use crate::handles;
 use crate::id::RequestId;
@@ -26,10 +28,12 @@ use crate::limits;
 use crate::options::Options;
 use crate::pool::HandlePool;
 use crate::request::{Callback, Canceller, Ended, InFlight, Request};
-use crate::response::Response;
+use crate::response::{Failure, Response};
+use crate::stream::{ChunkTarget, ChunkVerdict, DataSink};
+use crate::stream_queue::{Next, StreamQueue};
 use crate::sync::lock;
-use crate::transfer::{self, Collector};
-use crate::url_cache::UrlCache;
+use crate::transfer::{self, Collector, Plan, Resources};
+use crate::url_cache::{Origin, UrlCache};
 use curl::easy::Easy2;
 
 /// Called once per finished request just before its callback.
@@ -63,6 +67,8 @@ pub struct ClientConfig {
     /// Drive transfers with epoll and libcurl's socket interface (for many
     /// idle transfers) instead of perform/poll.
     pub epoll: bool,
+    /// An in-memory cookie jar shared by the client's requests.
+    pub cookies: bool,
 }
 
 impl Default for ClientConfig {
@@ -75,14 +81,30 @@ impl Default for ClientConfig {
             observer: None,
             stack_size: DEFAULT_STACK_SIZE,
             epoll: false,
+            cookies: false,
         }
     }
 }
 
-/// A finished request waiting in a dispatch queue.
-struct Completion {
-    request: Arc<Request>,
-    response: Box<Response>,
+/// What waits in a dispatch queue.
+enum Completion {
+    /// A finished request.
+    Done {
+        request: Arc<Request>,
+        response: Box<Response>,
+    },
+    /// A streamed body has chunks (or its final response) to deliver.
+    Chunks {
+        request: Arc<Request>,
+        stream: Arc<Stream>,
+    },
+}
+
+/// The body of a request streamed in dispatch mode: its queue, and the
+/// data callback `dispatch` hands the chunks to.
+struct Stream {
+    queue: StreamQueue,
+    sink: DataSink,
 }
 
 enum Delivery {
@@ -107,6 +129,9 @@ struct Shared {
     engine: Arc<EngineHandle<Collector, RequestJob>>,
     pool: HandlePool<Collector>,
     urls: UrlCache,
+    cookies: Option<CookieJar>,
+    /// A large body buffer kept for the next large body.
+    bodies: Arc<BodyCache>,
     delivery: Delivery,
     observer: Option<Observer>,
     in_flight: Arc<InFlight>,
@@ -193,6 +218,7 @@ impl Client {
             } else {
                 Delivery::Inline
             };
+        let cookies = config.cookies.then(CookieJar::default);
         let engine = EngineHandle::spawn(EngineConfig {
             thread_name: "nethttp-engine".into(),
             stack_size: config.stack_size.max(MIN_STACK_SIZE),
@@ -215,6 +241,8 @@ impl Client {
                 engine,
                 pool: HandlePool::default(),
                 urls: UrlCache::default(),
+                cookies,
+                bodies: Arc::default(),
                 delivery,
                 observer: config.observer.clone(),
                 in_flight: Arc::default(),
@@ -334,8 +362,9 @@ impl Shared {
             url_text.len(),
             options.header_lines_len(),
         )?;
-        let easy = transfer::prepare(url_text, options, &self.pool, &self.urls)?;
+        let mut easy = transfer::prepare(url_text, options, &self.resources())?;
         let id = handles::next_id();
+        transfer::set_request(&mut easy, id);
         let request = Arc::new(Request::new(
             id,
             self.id,
@@ -344,6 +373,25 @@ impl Shared {
             Arc::clone(&self.in_flight),
             direct,
         ));
+        let stream = options
+            .data_sink()
+            .map(|sink| self.stream_target(&request, sink.clone(), direct));
+        let stream = match stream {
+            Some((target, stream)) => {
+                transfer::stream_to(&mut easy, target);
+                self.set_resumer(&request, stream.clone());
+                stream
+            }
+            None => None,
+        };
+        // Redirects and retries need the options again, hop by hop.
+        let follow = (options.max_redirects() > 0 || options.retry().is_some()).then(|| {
+            Box::new(Follow {
+                options: options.clone(),
+                origin: Origin::of(url_text),
+                started: Instant::now(),
+            })
+        });
         let job = Job {
             id: id.0,
             easy,
@@ -351,6 +399,8 @@ impl Shared {
                 shared: Arc::clone(self),
                 request: Arc::clone(&request),
                 direct,
+                follow,
+                stream,
             },
         };
         let gate = lock(&self.gate);
@@ -371,26 +421,233 @@ impl Shared {
         Ok(request)
     }
 
-    /// A job's `done`, on the engine thread.
+    fn resources(&self) -> Resources<'_> {
+        Resources {
+            pool: &self.pool,
+            urls: &self.urls,
+            cookies: self.cookies.as_ref(),
+            bodies: &self.bodies,
+        }
+    }
+
+    /// Where a request's streamed body goes: straight to the data callback
+    /// on the engine thread, or through a bounded queue to `dispatch`.
+    fn stream_target(
+        self: &Arc<Self>,
+        request: &Arc<Request>,
+        sink: DataSink,
+        direct: bool,
+    ) -> (Box<dyn ChunkTarget>, Option<Arc<Stream>>) {
+        match &self.delivery {
+            Delivery::Queued(_) if !direct => {
+                let stream = Arc::new(Stream {
+                    queue: StreamQueue::default(),
+                    sink,
+                });
+                let target = QueuedChunks {
+                    shared: Arc::clone(self),
+                    request: Arc::clone(request),
+                    stream: Arc::clone(&stream),
+                };
+                (Box::new(target), Some(stream))
+            }
+            _ => {
+                let target = InlineChunks {
+                    shared: Arc::clone(self),
+                    request: Arc::clone(request),
+                    sink,
+                };
+                (Box::new(target), None)
+            }
+        }
+    }
+
+    /// How `nethttp_request_resume` reaches a streamed request.
+    fn set_resumer(self: &Arc<Self>, request: &Arc<Request>, stream: Option<Arc<Stream>>) {
+        let id = request.id;
+        // Weak: a request must not keep its client alive.
+        let shared = Arc::downgrade(self);
+        let Some(stream) = stream else {
+            request.set_resumer(Box::new(move || {
+                if let Some(shared) = shared.upgrade() {
+                    shared.engine.resume(id.0);
+                }
+            }));
+            return;
+        };
+        request.set_resumer(Box::new(move || {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            let (notify, resume_transfer) = stream.queue.resume();
+            if resume_transfer {
+                shared.engine.resume(id.0);
+            }
+            if let (true, Delivery::Queued(queue), Some(request)) =
+                (notify, &shared.delivery, handles::get(id))
+            {
+                queue.push(Completion::Chunks {
+                    request,
+                    stream: Arc::clone(&stream),
+                });
+            }
+        }));
+    }
+
+    /// A job's `done`, on the engine thread: the next hop of a redirect or
+    /// a retry, or the response delivered.
     fn complete(
         self: &Arc<Self>,
         request: Arc<Request>,
         easy: Option<Easy2<Collector>>,
         outcome: Outcome,
         direct: bool,
-    ) {
+        follow: Option<Box<Follow>>,
+        stream: Option<Arc<Stream>>,
+    ) -> Option<Again<Collector, RequestJob>> {
         if let Outcome::Stopped = outcome {
             // Only a shutdown stops an engine with jobs in it, and it has
             // forgotten their requests: no callback comes.
             request.forget();
             handles::remove(request.id);
-            return;
+            return None;
         }
-        let response = transfer::finish(easy, outcome, request.id, &self.pool);
-        match &self.delivery {
-            Delivery::Queued(queue) if !direct => queue.push(Completion { request, response }),
-            Delivery::Queued(_) => self.run_callback(&request, response, false),
-            Delivery::Inline => self.run_callback(&request, response, true),
+        if let (Some(jar), Some(easy), Outcome::Completed(_)) = (&self.cookies, &easy, &outcome) {
+            transfer::store_cookies(easy, jar);
+        }
+        let plan = match (&follow, request.is_settled()) {
+            (Some(_), false) => transfer::follow_up(easy.as_ref(), &outcome),
+            _ => None,
+        };
+        let mut failure = None;
+        let mut easy = easy;
+        let next = match (plan, follow) {
+            (Some(plan), Some(follow)) => easy.take().map(|finished| (plan, follow, finished)),
+            _ => None,
+        };
+        if let Some((plan, follow, finished)) = next {
+            match self.next_hop(&request, &finished, plan, &follow) {
+                Ok((mut next, after, hops)) => {
+                    transfer::hand_over(finished, &mut next, hops, &self.pool);
+                    return Some(Again {
+                        job: Job {
+                            id: request.id.0,
+                            easy: next,
+                            done: RequestJob {
+                                shared: Arc::clone(self),
+                                request,
+                                direct,
+                                follow: Some(follow),
+                                stream,
+                            },
+                        },
+                        after,
+                    });
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    easy = Some(finished);
+                }
+            }
+        }
+        let response = transfer::finish(easy, outcome, request.id, &self.pool, failure);
+        self.deliver(request, response, direct, stream);
+        None
+    }
+
+    /// The transfer of the next hop: where a redirect leads, or the same
+    /// request again for a retry; how long to wait first; the hops so far.
+    fn next_hop(
+        &self,
+        request: &Request,
+        easy: &Easy2<Collector>,
+        plan: Plan,
+        follow: &Follow,
+    ) -> Result<(Easy2<Collector>, Duration, crate::response::Hops), Error> {
+        let (url, method) = transfer::hop_of(easy);
+        let mut hops = transfer::hops_of(easy);
+        let (target, mut options, after) = match plan {
+            Plan::Redirect { location, status } => {
+                let target = crate::url_cache::resolve_location(url, &location)?;
+                let origin = Origin::of(&target);
+                let scheme = origin.as_ref().map_or("", |o| o.scheme());
+                if scheme != "http" && scheme != "https" {
+                    return Err(Error::new(
+                        nethttp_result::UnsupportedScheme,
+                        format!(
+                            "a redirect to {:?} was not followed: only http and https are",
+                            crate::redact::redact_url_str(&target)
+                        ),
+                    ));
+                }
+                let same_origin = origin.is_some() && origin == follow.origin;
+                let options =
+                    crate::follow::next_hop_options(&follow.options, method, status, same_origin);
+                if matches!(
+                    options.body_stream(),
+                    Some(crate::stream::BodyStream::Reader { .. })
+                ) {
+                    return Err(Error::new(
+                        nethttp_result::RequestFailed,
+                        format!(
+                            "a {status} redirect asks for the body again, and a body from a read callback cannot be sent twice"
+                        ),
+                    ));
+                }
+                hops.redirects += 1;
+                (target, options, Duration::ZERO)
+            }
+            Plan::Retry(after) => {
+                hops.retries += 1;
+                (url.to_string(), follow.options.clone(), after)
+            }
+            Plan::TooManyRedirects => unreachable!("delivered, never followed"),
+        };
+        if let Some(timeout) = options.timeout() {
+            // The request's timeout covers all its hops.
+            let left = timeout
+                .checked_sub(follow.started.elapsed() + after)
+                .filter(|left| !left.is_zero())
+                .ok_or_else(|| {
+                    Error::new(
+                        nethttp_result::Timeout,
+                        "the request's timeout ran out before its next redirect or retry",
+                    )
+                })?;
+            options.set_timeout(Some(left));
+        }
+        let mut next = transfer::prepare(&target, &options, &self.resources())?;
+        transfer::set_request(&mut next, request.id);
+        Ok((next, after, hops))
+    }
+
+    /// Hands a response to its callback: now on this (engine) thread, or
+    /// through the dispatch queue, behind the chunks of a streamed body.
+    fn deliver(
+        self: &Arc<Self>,
+        request: Arc<Request>,
+        response: Box<Response>,
+        direct: bool,
+        stream: Option<Arc<Stream>>,
+    ) {
+        match (&self.delivery, stream) {
+            (Delivery::Queued(queue), Some(stream)) if !direct => {
+                let response = if stream.queue.is_aborted() {
+                    aborted(&response)
+                } else {
+                    response
+                };
+                match stream.queue.finish(response) {
+                    Ok(response) => queue.push(Completion::Done { request, response }),
+                    Err(true) => queue.push(Completion::Chunks { request, stream }),
+                    Err(false) => {}
+                }
+            }
+            (Delivery::Queued(queue), None) if !direct => {
+                queue.push(Completion::Done { request, response })
+            }
+            (Delivery::Queued(_), _) => self.run_callback(&request, response, false),
+            (Delivery::Inline, _) => self.run_callback(&request, response, true),
         }
     }
 
@@ -412,7 +669,11 @@ impl Shared {
         }))
         .unwrap_or(false);
         drop(running);
-        if request.end_callback(keep, response) == Ended::Over {
+        let (ended, unkept) = request.end_callback_returning(keep, response);
+        if let Some(response) = unkept {
+            self.bodies.give(response.into_body());
+        }
+        if ended == Ended::Over {
             handles::remove(request.id);
         }
     }
@@ -429,16 +690,105 @@ impl Shared {
     fn dispatch_from(self: &Arc<Self>, queue: &DispatchQueue<Completion>, max: usize) -> usize {
         let limit = if max == 0 { queue.len() } else { max };
         let mut ran = 0;
-        for _ in 0..limit {
-            let Some(Completion { request, response }) = queue.pop() else {
-                break;
-            };
-            if !request.is_settled() {
-                ran += 1;
+        while ran < limit {
+            match queue.pop() {
+                None => break,
+                Some(Completion::Done { request, response }) => {
+                    if !request.is_settled() {
+                        ran += 1;
+                    }
+                    self.run_callback(&request, response, true);
+                }
+                Some(Completion::Chunks { request, stream }) => {
+                    ran += self.deliver_chunks(queue, request, stream, limit - ran);
+                }
             }
-            self.run_callback(&request, response, true);
         }
         ran
+    }
+
+    /// Runs the data callback on up to `budget` queued chunks of a streamed
+    /// body, then its final callback once every chunk is delivered. Returns
+    /// the callbacks run; when the budget runs out, the stream goes back in
+    /// the queue.
+    fn deliver_chunks(
+        self: &Arc<Self>,
+        queue: &DispatchQueue<Completion>,
+        request: Arc<Request>,
+        stream: Arc<Stream>,
+        budget: usize,
+    ) -> usize {
+        let mut ran = 0;
+        loop {
+            if ran == budget {
+                queue.push(Completion::Chunks { request, stream });
+                return ran;
+            }
+            match stream.queue.next() {
+                Next::Idle => return ran,
+                Next::Last(response) => {
+                    if !request.is_settled() {
+                        ran += 1;
+                    }
+                    self.run_callback(&request, response, true);
+                    return ran;
+                }
+                Next::Chunk {
+                    data,
+                    head,
+                    resume_transfer,
+                } => {
+                    if resume_transfer {
+                        self.engine.resume(request.id.0);
+                    }
+                    ran += 1;
+                    let verdict = self.run_data_callback(&request, &stream.sink, &data, &head);
+                    match verdict {
+                        ChunkVerdict::Continue => {}
+                        ChunkVerdict::Pause => stream.queue.pause(),
+                        ChunkVerdict::Abort => {
+                            let (resume_transfer, last) = stream.queue.abort();
+                            if resume_transfer {
+                                // The paused transfer must run to see the abort.
+                                self.engine.resume(request.id.0);
+                            }
+                            if let Some(last) = last {
+                                self.run_callback(&request, aborted(&last), true);
+                            }
+                            return ran;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs the data callback of a request on this thread, unless the
+    /// request was destroyed; `Abort` then, or when the request was
+    /// destroyed from inside the callback.
+    fn run_data_callback(
+        self: &Arc<Self>,
+        request: &Request,
+        sink: &DataSink,
+        data: &[u8],
+        head: &Response,
+    ) -> ChunkVerdict {
+        if !request.begin_chunk() {
+            return ChunkVerdict::Abort;
+        }
+        let running = Running::enter(self);
+        // A panic in a Rust data callback aborts this transfer only.
+        let verdict = catch_unwind(AssertUnwindSafe(|| {
+            let _host = crate::panic_quiet::leave_nethttp_code();
+            (sink.0)(data, head)
+        }))
+        .unwrap_or(ChunkVerdict::Abort);
+        drop(running);
+        if request.end_chunk() == Ended::Over {
+            handles::remove(request.id);
+            return ChunkVerdict::Abort;
+        }
+        verdict
     }
 
     fn fetch(
@@ -518,6 +868,7 @@ impl Shared {
         }
         self.pool.clear();
         self.urls.clear();
+        self.bodies.clear();
     }
 }
 
@@ -528,16 +879,88 @@ struct RequestJob {
     request: Arc<Request>,
     /// A `fetch`: completes on the engine thread, never through a dispatch queue.
     direct: bool,
+    /// For requests that may follow redirects or retry.
+    follow: Option<Box<Follow>>,
+    /// The body queue of a request streamed in dispatch mode.
+    stream: Option<Arc<Stream>>,
+}
+
+/// What the next hop of a request is made from.
+struct Follow {
+    /// The request's options (merged over the client's defaults).
+    options: Options,
+    /// The first URL's origin: credentials are not sent to another.
+    origin: Option<Origin>,
+    /// When the request was made: its timeout covers every hop.
+    started: Instant,
 }
 
 impl Done<Collector> for RequestJob {
-    fn done(self, easy: Option<Easy2<Collector>>, outcome: Outcome) {
+    fn done(
+        self,
+        easy: Option<Easy2<Collector>>,
+        outcome: Outcome,
+    ) -> Option<Again<Collector, RequestJob>> {
         let RequestJob {
             shared,
             request,
             direct,
+            follow,
+            stream,
         } = self;
-        shared.complete(request, easy, outcome, direct);
+        shared.complete(request, easy, outcome, direct, follow, stream)
+    }
+}
+
+/// The final response of a request whose data callback aborted it.
+fn aborted(response: &Response) -> Box<Response> {
+    let failure = Failure {
+        code: nethttp_result::Aborted,
+        detail: c"the data callback aborted the transfer".to_owned(),
+    };
+    Box::new(
+        Response::failed(response.request(), failure, response.url().to_owned())
+            .with_method(response.method().to_owned().into())
+            .with_timings(response.timings())
+            .with_hops(response.hops()),
+    )
+}
+
+/// Chunks of a streamed body, to the data callback on the engine thread.
+struct InlineChunks {
+    shared: Arc<Shared>,
+    request: Arc<Request>,
+    sink: DataSink,
+}
+
+impl ChunkTarget for InlineChunks {
+    fn chunk(&mut self, data: &[u8], head: &Arc<Response>) -> ChunkVerdict {
+        self.shared
+            .run_data_callback(&self.request, &self.sink, data, head)
+    }
+}
+
+/// Chunks of a streamed body, to the dispatch queue (bounded: see
+/// `stream_queue`).
+struct QueuedChunks {
+    shared: Arc<Shared>,
+    request: Arc<Request>,
+    stream: Arc<Stream>,
+}
+
+impl ChunkTarget for QueuedChunks {
+    fn chunk(&mut self, data: &[u8], head: &Arc<Response>) -> ChunkVerdict {
+        if self.request.is_settled() {
+            return ChunkVerdict::Abort; // destroyed: nobody takes the chunks
+        }
+        let (verdict, notify) = self.stream.queue.push(data, head);
+        if let (true, Delivery::Queued(queue)) = (notify, &self.shared.delivery) {
+            queue.push(Completion::Chunks {
+                request: Arc::clone(&self.request),
+                stream: Arc::clone(&self.stream),
+            });
+        }
+        verdict
     }
 }
 
@@ -631,6 +1054,13 @@ pub fn shutdown() -> Result<(), Error> {
 pub fn cancel(id: RequestId) {
     if let Some(request) = handles::get(id) {
         request.cancel();
+    }
+}
+
+/// Lets a paused streamed request go on. No-op on a stale handle.
+pub fn resume(id: RequestId) {
+    if let Some(request) = handles::get(id) {
+        request.resume();
     }
 }
 

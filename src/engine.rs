@@ -57,8 +57,20 @@ pub(crate) enum Outcome {
 /// thread with the job's handle (`None` only when libcurl refused to add it,
 /// and dropped it) and outcome. A trait rather than a boxed closure: no
 /// allocation per job.
-pub(crate) trait Done<H>: Send + 'static {
-    fn done(self, easy: Option<Easy2<H>>, outcome: Outcome);
+///
+/// It may hand back a job to run next (`Again`: a followed redirect, a
+/// retry after a backoff). The engine takes that job in at once, under the
+/// same id, so a `cancel` of that id never falls between the two.
+pub(crate) trait Done<H: Handler>: Send + Sized + 'static {
+    fn done(self, easy: Option<Easy2<H>>, outcome: Outcome) -> Option<Again<H, Self>>;
+}
+
+/// A job that follows the one that just left the engine.
+pub(crate) struct Again<H: Handler, D: Done<H>> {
+    pub job: Job<H, D>,
+    /// How long to wait before starting it; the engine keeps serving other
+    /// transfers meanwhile.
+    pub after: Duration,
 }
 
 pub(crate) struct Job<H: Handler, D: Done<H>> {
@@ -71,6 +83,8 @@ pub(crate) struct Job<H: Handler, D: Done<H>> {
 enum Command<H: Handler, D: Done<H>> {
     Start(Job<H, D>),
     Cancel(u64),
+    /// Unpause the receiving side of a job's transfer.
+    Resume(u64),
     CancelAll,
     Stop,
 }
@@ -200,6 +214,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                     timer: &timer,
                     epoch,
                     active: IdMap::default(),
+                    delayed: Vec::new(),
                     finished: Vec::new(),
                     ready: Vec::new(),
                     epoll: use_epoll,
@@ -258,6 +273,12 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
         let _ = self.send(Command::Cancel(id));
     }
 
+    /// Lets a transfer paused by its write callback receive again; harmless
+    /// if it is not paused or has finished.
+    pub(crate) fn resume(&self, id: u64) {
+        let _ = self.send(Command::Resume(id));
+    }
+
     /// Cancels every job that reached the engine before this call.
     pub(crate) fn cancel_all(&self) {
         let _ = self.send(Command::CancelAll);
@@ -281,9 +302,30 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
     }
 }
 
-/// Calls a job's `done`, containing a panic to this job.
-fn complete<H: Handler, D: Done<H>>(done: D, easy: Option<Easy2<H>>, outcome: Outcome) {
-    let _ = catch_unwind(AssertUnwindSafe(move || done.done(easy, outcome)));
+/// Calls a job's `done`, containing a panic to this job; the job to run
+/// next, if `done` asks for one.
+fn complete<H: Handler, D: Done<H>>(
+    done: D,
+    easy: Option<Easy2<H>>,
+    outcome: Outcome,
+) -> Option<Again<H, D>> {
+    catch_unwind(AssertUnwindSafe(move || done.done(easy, outcome)))
+        .ok()
+        .flatten()
+}
+
+/// Ends a job with `Outcome::Stopped`, and any job its `done` asks for.
+fn stop<H: Handler, D: Done<H>>(done: D, easy: Easy2<H>) {
+    let mut next = complete(done, Some(easy), Outcome::Stopped);
+    while let Some(Again { job, .. }) = next {
+        next = complete(job.done, Some(job.easy), Outcome::Stopped);
+    }
+}
+
+/// A job waiting for its start time.
+struct Delayed<H: Handler, D: Done<H>> {
+    due: Instant,
+    job: Job<H, D>,
 }
 
 struct Active<H: Handler, D: Done<H>> {
@@ -305,6 +347,8 @@ struct Engine<'a, H: Handler, D: Done<H>> {
     timer: &'a AtomicU64,
     epoch: Instant,
     active: IdMap<u64, Active<H, D>>,
+    /// Jobs to start later (retries waiting out a backoff); few, so a list.
+    delayed: Vec<Delayed<H, D>>,
     finished: Vec<(u64, Result<(), curl::Error>)>,
     /// The sockets of the last wait (kept to reuse its memory).
     ready: Vec<poller::Ready>,
@@ -334,8 +378,14 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
             match self.inbox.try_recv() {
                 Ok(Command::Start(job)) => self.start(job),
                 Ok(Command::Cancel(id)) => self.cancel(id),
+                Ok(Command::Resume(id)) => {
+                    if let Some(job) = self.active.get(&id) {
+                        let _ = job.handle.unpause_write();
+                    }
+                }
                 Ok(Command::CancelAll) => {
-                    let ids: Vec<u64> = self.active.keys().copied().collect();
+                    let mut ids: Vec<u64> = self.active.keys().copied().collect();
+                    ids.extend(self.delayed.iter().map(|d| d.job.id));
                     for id in ids {
                         self.cancel(id);
                     }
@@ -344,6 +394,7 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
                 Err(TryRecvError::Empty) => break,
             }
         }
+        self.start_due();
         if !self.epoll {
             let _ = self.multi.perform();
         } else if self.timeout_due() {
@@ -368,7 +419,8 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
             let wait = match self.multi.get_timeout() {
                 Ok(Some(timeout)) => timeout.min(MAX_WAIT),
                 _ => MAX_WAIT,
-            };
+            }
+            .min(self.until_next_delayed());
             let mut wake = WaitFd::new();
             wake.set_fd(self.waker.raw());
             wake.poll_on_read(true);
@@ -416,20 +468,71 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
             Ok(mut handle) => {
                 if let Err(error) = handle.set_token(id as usize) {
                     let easy = self.multi.remove2(handle).ok();
-                    complete(done, easy, Outcome::NotStarted(error.to_string()));
+                    let again = complete(done, easy, Outcome::NotStarted(error.to_string()));
+                    self.take_again(again);
                     return;
                 }
                 self.active.insert(id, Active { handle, done });
             }
             // The curl crate drops the handle when adding fails; `done` must
             // still run: it owns what the job is for.
-            Err(error) => complete(done, None, Outcome::NotStarted(error.to_string())),
+            Err(error) => {
+                let again = complete(done, None, Outcome::NotStarted(error.to_string()));
+                self.take_again(again);
+            }
         }
+    }
+
+    /// Takes in the job a `done` asked to run next: now, or when its wait
+    /// is over.
+    fn take_again(&mut self, again: Option<Again<H, D>>) {
+        let Some(Again { job, after }) = again else {
+            return;
+        };
+        if after.is_zero() {
+            self.start(job);
+        } else {
+            self.delayed.push(Delayed {
+                due: Instant::now() + after,
+                job,
+            });
+        }
+    }
+
+    /// Starts the delayed jobs whose time has come.
+    fn start_due(&mut self) {
+        if self.delayed.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.delayed.len() {
+            if self.delayed[i].due <= now {
+                let delayed = self.delayed.swap_remove(i);
+                self.start(delayed.job);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// How long until the next delayed job is due (`MAX_WAIT` if none).
+    fn until_next_delayed(&self) -> Duration {
+        let now = Instant::now();
+        self.delayed
+            .iter()
+            .map(|d| d.due.saturating_duration_since(now))
+            .min()
+            .unwrap_or(MAX_WAIT)
     }
 
     fn cancel(&mut self, id: u64) {
         if let Some(job) = self.active.remove(&id) {
             self.finish(job, Outcome::Cancelled);
+        } else if let Some(at) = self.delayed.iter().position(|d| d.job.id == id) {
+            let Job { easy, done, .. } = self.delayed.swap_remove(at).job;
+            let again = complete(done, Some(easy), Outcome::Cancelled);
+            self.take_again(again);
         }
     }
 
@@ -439,20 +542,29 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
         // remove2 fails only for a handle the multi does not hold, which
         // cannot happen here; `done` is dropped uncalled then.
         if let Ok(easy) = self.multi.remove2(handle) {
-            complete(done, Some(easy), outcome);
+            let again = complete(done, Some(easy), outcome);
+            self.take_again(again);
         }
     }
 
+    /// Ends every job with `Outcome::Stopped`; a job asked for by a `done`
+    /// now is ended the same way.
     fn stop_all(&mut self) {
         let ids: Vec<u64> = self.active.keys().copied().collect();
         for id in ids {
             if let Some(job) = self.active.remove(&id) {
-                self.finish(job, Outcome::Stopped);
+                let Active { handle, done } = job;
+                if let Ok(easy) = self.multi.remove2(handle) {
+                    stop(done, easy);
+                }
             }
+        }
+        for delayed in std::mem::take(&mut self.delayed) {
+            stop(delayed.job.done, delayed.job.easy);
         }
         while let Ok(command) = self.inbox.try_recv() {
             if let Command::Start(job) = command {
-                complete(job.done, Some(job.easy), Outcome::Stopped);
+                stop(job.done, job.easy);
             }
         }
     }
@@ -470,6 +582,7 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
                 NO_TIMEOUT => MAX_WAIT,
                 due => Duration::from_micros(due.saturating_sub(self.now_micros())).min(MAX_WAIT),
             }
+            .min(self.until_next_delayed())
         } else {
             Duration::ZERO
         };

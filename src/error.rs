@@ -69,6 +69,15 @@ pub enum nethttp_result {
     /// libcurl accepts: over 300 KiB in all, a line over 100 KiB, or (libcurl
     /// 8) over 5,000 headers.
     HeadersTooLarge = 109,
+    /// A redirect came after the number of redirects allowed with
+    /// `nethttp_options_set_max_redirects()` had been followed.
+    TooManyRedirects = 110,
+    /// The data callback or the read callback asked to abort the transfer
+    /// (or a read callback returned more bytes than the buffer holds).
+    Aborted = 111,
+    /// A file to send (`nethttp_options_set_body_file()`) could not be
+    /// opened or read; the message names the file and the system's reason.
+    FileError = 112,
     /// The request failed for another reason; the detail message says which.
     RequestFailed = 199,
     /// The server demanded a client certificate and none was sent (TLS
@@ -87,7 +96,7 @@ pub enum nethttp_result {
 
 impl nethttp_result {
     /// Every result, for mapping numbers back to codes.
-    pub const ALL: [nethttp_result; 27] = {
+    pub const ALL: [nethttp_result; 30] = {
         use nethttp_result::*;
         [
             Ok,
@@ -113,6 +122,9 @@ impl nethttp_result {
             BodyTooLarge,
             Cancelled,
             HeadersTooLarge,
+            TooManyRedirects,
+            Aborted,
+            FileError,
             RequestFailed,
             ClientCertificateRequired,
             ClientCertificateRejected,
@@ -152,6 +164,9 @@ impl nethttp_result {
             BodyTooLarge => c"body-too-large",
             Cancelled => c"cancelled",
             HeadersTooLarge => c"headers-too-large",
+            TooManyRedirects => c"too-many-redirects",
+            Aborted => c"aborted",
+            FileError => c"file-error",
             RequestFailed => c"request-failed",
             ClientCertificateRequired => c"client-certificate-required",
             ClientCertificateRejected => c"client-certificate-rejected",

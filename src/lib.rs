@@ -8,13 +8,16 @@
 //! `engine`, `transfer`, `pool` → `response`, `options`, `headers`,
 //! `encoding`, `form`, `transport`, `url`, `error` and other leaves.
 
+mod body_cache;
 pub mod client;
+mod cookie_jar;
 mod dispatch;
 pub mod encoding;
 mod engine;
 pub mod error;
 mod failure;
 pub mod ffi;
+mod follow;
 pub mod form;
 mod handles;
 pub mod headers;
@@ -29,6 +32,8 @@ mod pool;
 mod redact;
 pub mod request;
 pub mod response;
+pub mod stream;
+mod stream_queue;
 mod sync;
 mod transfer;
 pub mod transport;

@@ -21,6 +21,21 @@ pub(crate) fn handle_reuse_is_safe() -> bool {
     *SAFE.get_or_init(|| curl::Version::get().version_num() >= FIXED_HEADER_STORE)
 }
 
+/// libcurl 7.88.1 cannot reuse a connection it opened with HTTP/2 prior
+/// knowledge: the next request on it fails with "Error in the HTTP2
+/// framing layer", and a later HTTP/1.1 request to the same port is sent
+/// over it too (seen with nethttp and with the curl 7.88.1 command line,
+/// against two h2c servers; c_tests/test_http2.c). Its HTTP/2 code was
+/// rewritten for 8.x, which nethttp's bundled libcurl (8.22) is.
+const FIXED_PRIOR_KNOWLEDGE_REUSE: u32 = 0x08_01_00;
+
+/// Whether a connection opened with HTTP/2 prior knowledge may serve
+/// another request.
+pub(crate) fn prior_knowledge_reuse_is_safe() -> bool {
+    static SAFE: OnceLock<bool> = OnceLock::new();
+    *SAFE.get_or_init(|| curl::Version::get().version_num() >= FIXED_PRIOR_KNOWLEDGE_REUSE)
+}
+
 /// Runs `f`, which calls into the curl crate where it asserts that libcurl
 /// returned a pointer (`Easy2::new` on `curl_easy_init`, `List::append` on
 /// `curl_slist_append`): when libcurl runs out of memory those panic, and

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::{nethttp_result, Error};
 use crate::limits;
+use crate::stream::{BodyStream, DataSink};
 use crate::transport::{self, ClientCert, ConnectTo, Proxy, TlsVersion};
 
 /// The connect timeout used unless the caller sets another: libcurl has none
@@ -33,6 +34,33 @@ pub enum HeaderValue {
     Remove,
 }
 
+/// A request body: bytes held in memory, or a stream read as it is sent.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Bytes(Vec<u8>),
+    Stream(BodyStream),
+}
+
+/// The HTTP version a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1.
+    Default,
+    Http11,
+    /// HTTP/2 over TLS; on plain http, an upgrade to h2c is offered.
+    Http2,
+    /// HTTP/2 from the first byte, without asking (plain http).
+    Http2PriorKnowledge,
+}
+
+/// Retries of idempotent requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    /// The first backoff; each further one doubles.
+    pub base: Duration,
+}
+
 /// `tchar` of RFC 9110 section 5.6.2.
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -52,7 +80,14 @@ pub struct Options {
     /// In the order first set; names compare case-insensitively, and the case
     /// of the latest call is the one sent.
     headers: Vec<(String, HeaderValue)>,
-    body: Option<Option<Vec<u8>>>,
+    body: Option<Option<Body>>,
+    data_sink: Option<Option<DataSink>>,
+    max_redirects: Option<u32>,
+    decompress: Option<bool>,
+    http_version: Option<HttpVersion>,
+    retry: Option<RetryPolicy>,
+    /// (bytes per second, seconds)
+    low_speed: Option<Option<(u32, u32)>>,
     method: Option<Option<String>>,
     insecure: Option<bool>,
     timeout: Option<Option<Duration>>,
@@ -171,12 +206,126 @@ impl Options {
 
     /// A body makes the request a POST unless a method is set.
     pub fn set_body(&mut self, body: Option<&[u8]>) {
-        self.body = Some(body.map(<[u8]>::to_vec));
+        self.body = Some(body.map(|b| Body::Bytes(b.to_vec())));
         self.changed();
     }
 
+    /// A body read as it is sent; replaces a body set with `set_body`.
+    pub fn set_body_stream(&mut self, stream: Option<BodyStream>) {
+        self.body = Some(stream.map(Body::Stream));
+        self.changed();
+    }
+
+    /// The body held in memory, if that is the kind of body set.
     pub fn body(&self) -> Option<&[u8]> {
-        self.body.as_ref().and_then(|b| b.as_deref())
+        match self.body.as_ref()?.as_ref()? {
+            Body::Bytes(bytes) => Some(bytes),
+            Body::Stream(_) => None,
+        }
+    }
+
+    /// The body read as it is sent, if that is the kind of body set.
+    pub fn body_stream(&self) -> Option<&BodyStream> {
+        match self.body.as_ref()?.as_ref()? {
+            Body::Bytes(_) => None,
+            Body::Stream(stream) => Some(stream),
+        }
+    }
+
+    /// True when the request sends a body of either kind.
+    pub fn has_body(&self) -> bool {
+        matches!(self.body, Some(Some(_)))
+    }
+
+    /// Drops the body (a redirect that turns the request into a GET).
+    pub fn clear_body(&mut self) {
+        self.body = Some(None);
+        self.changed();
+    }
+
+    /// Streams the response body to `sink` instead of collecting it.
+    pub fn set_data_sink(&mut self, sink: Option<DataSink>) {
+        self.data_sink = Some(sink);
+        self.changed();
+    }
+
+    pub fn data_sink(&self) -> Option<&DataSink> {
+        self.data_sink.as_ref().and_then(|s| s.as_ref())
+    }
+
+    /// Redirects followed at most; 0 = none followed (the default).
+    pub fn set_max_redirects(&mut self, max: u32) {
+        self.max_redirects = Some(max);
+        self.changed();
+    }
+
+    pub fn max_redirects(&self) -> u32 {
+        self.max_redirects.unwrap_or(0)
+    }
+
+    /// Ask for compressed bodies and decode them (the default), or not.
+    pub fn set_decompress(&mut self, on: bool) {
+        self.decompress = Some(on);
+        self.changed();
+    }
+
+    pub fn decompress(&self) -> bool {
+        self.decompress.unwrap_or(true)
+    }
+
+    pub fn set_http_version(&mut self, version: HttpVersion) {
+        self.http_version = Some(version);
+        self.changed();
+    }
+
+    pub fn http_version(&self) -> HttpVersion {
+        self.http_version.unwrap_or(HttpVersion::Default)
+    }
+
+    /// Retries of idempotent requests; `max_retries` 0 = none (the default).
+    pub fn set_retry(&mut self, policy: RetryPolicy) {
+        self.retry = Some(policy);
+        self.changed();
+    }
+
+    pub fn retry(&self) -> Option<RetryPolicy> {
+        self.retry.filter(|r| r.max_retries > 0)
+    }
+
+    /// Fail with a timeout when fewer than `bytes_per_second` arrive for
+    /// `seconds` in a row; `None` = no such limit.
+    pub fn set_low_speed(&mut self, limit: Option<(u32, u32)>) {
+        self.low_speed = Some(limit);
+        self.changed();
+    }
+
+    pub fn low_speed(&self) -> Option<(u32, u32)> {
+        self.low_speed.flatten()
+    }
+
+    /// Drops a header the caller set (redirects to another origin).
+    pub fn remove_header(&mut self, name: &str) -> bool {
+        let before = self.headers.len();
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let removed = self.headers.len() != before;
+        if removed {
+            self.changed();
+        }
+        removed
+    }
+
+    /// Drops the Basic credentials (redirects to another origin).
+    pub fn clear_basic_auth(&mut self) {
+        if self.basic_auth().is_some() {
+            self.basic_auth = Some(None);
+            self.changed();
+        }
+    }
+
+    /// Sets the method (a redirect that turns a POST into a GET).
+    pub fn force_method(&mut self, method: &str) {
+        self.method = Some(Some(method.to_string()));
+        self.changed();
     }
 
     /// Forces the method; `None` goes back to GET, or POST with a body.
@@ -416,6 +565,15 @@ impl Options {
         Options {
             headers,
             body: self.body.clone().or_else(|| defaults.body.clone()),
+            data_sink: self
+                .data_sink
+                .clone()
+                .or_else(|| defaults.data_sink.clone()),
+            max_redirects: self.max_redirects.or(defaults.max_redirects),
+            decompress: self.decompress.or(defaults.decompress),
+            http_version: self.http_version.or(defaults.http_version),
+            retry: self.retry.or(defaults.retry),
+            low_speed: self.low_speed.or(defaults.low_speed),
             method: self.method.clone().or_else(|| defaults.method.clone()),
             insecure: self.insecure.or(defaults.insecure),
             timeout: self.timeout.or(defaults.timeout),

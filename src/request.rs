@@ -94,6 +94,14 @@ enum State {
     /// Transfer queued or running, or its completion queued for dispatch;
     /// the callback has not been called.
     Pending(Callback),
+    /// The data callback is running on `thread` with a chunk of a streamed
+    /// body; the final callback is still to come.
+    InChunk {
+        callback: Callback,
+        thread: libc::pthread_t,
+        destroy_requested: bool,
+        waited_for: bool,
+    },
     /// The callback is running on `thread` (see `current_thread`).
     InCallback {
         thread: libc::pthread_t,
@@ -118,7 +126,13 @@ pub struct Request {
     in_flight: Arc<InFlight>,
     /// Someone waits in `wait_ended` (a blocking fetch): always wake it.
     awaited: bool,
+    /// Lets a paused streamed transfer go on (`resume`); set once, by the
+    /// client, for requests with a data callback.
+    resumer: std::sync::OnceLock<Resumer>,
 }
+
+/// How a request asks for its paused body stream to go on.
+pub(crate) type Resumer = Box<dyn Fn() + Send + Sync>;
 
 /// What `end_callback` and `destroy` leave behind.
 #[derive(Debug, PartialEq, Eq)]
@@ -147,14 +161,85 @@ impl Request {
             cancel,
             in_flight,
             awaited,
+            resumer: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets how `resume` reaches the transfer (once; later calls are ignored).
+    pub(crate) fn set_resumer(&self, resumer: Resumer) {
+        let _ = self.resumer.set(resumer);
+    }
+
+    /// Lets a paused body stream go on; nothing when there is none or the
+    /// request has ended.
+    pub(crate) fn resume(&self) {
+        if !matches!(
+            *lock(&self.state),
+            State::Pending(_) | State::InChunk { .. }
+        ) {
+            return;
+        }
+        if let Some(resume) = self.resumer.get() {
+            resume();
+        }
+    }
+
+    /// Before the data callback runs on this thread: false when the request
+    /// was destroyed or its callback ran (then the data callback must not run).
+    pub(crate) fn begin_chunk(&self) -> bool {
+        let mut state = lock(&self.state);
+        if !matches!(*state, State::Pending(_)) {
+            return false;
+        }
+        let State::Pending(callback) = std::mem::replace(&mut *state, State::Finished) else {
+            unreachable!("checked above");
+        };
+        *state = State::InChunk {
+            callback,
+            thread: current_thread(),
+            destroy_requested: false,
+            waited_for: false,
+        };
+        true
+    }
+
+    /// After the data callback returned. `Ended::Over` when the request was
+    /// destroyed meanwhile: its transfer must end, no callback comes.
+    pub(crate) fn end_chunk(&self) -> Ended {
+        let mut state = lock(&self.state);
+        let State::InChunk {
+            callback,
+            destroy_requested,
+            waited_for,
+            ..
+        } = std::mem::replace(&mut *state, State::Finished)
+        else {
+            // `forget` ran meanwhile (a shutdown): it is over.
+            return Ended::Over;
+        };
+        if destroy_requested {
+            drop(state);
+            drop(callback);
+            self.in_flight.remove();
+            self.changed.notify_all();
+            return Ended::Over;
+        }
+        *state = State::Pending(callback);
+        drop(state);
+        if waited_for {
+            self.changed.notify_all();
+        }
+        Ended::Alive
     }
 
     /// Waits until the callback ran and returned, or the request ended
     /// without it. Only for a request made with `awaited`.
     pub(crate) fn wait_ended(&self) {
         let mut state = lock(&self.state);
-        while matches!(*state, State::Pending(_) | State::InCallback { .. }) {
+        while matches!(
+            *state,
+            State::Pending(_) | State::InChunk { .. } | State::InCallback { .. }
+        ) {
             state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
@@ -194,7 +279,18 @@ impl Request {
 
     /// Records the end of the callback: keeps the response if it asked to
     /// and was not destroyed meanwhile.
+    #[cfg(test)]
     pub(crate) fn end_callback(&self, keep: bool, response: Box<Response>) -> Ended {
+        self.end_callback_returning(keep, response).0
+    }
+
+    /// `end_callback`, handing back the response when it is not kept (its
+    /// buffers may serve another response).
+    pub(crate) fn end_callback_returning(
+        &self,
+        keep: bool,
+        response: Box<Response>,
+    ) -> (Ended, Option<Box<Response>>) {
         let mut state = lock(&self.state);
         let (destroy_requested, waited_for) = match *state {
             State::InCallback {
@@ -214,16 +310,15 @@ impl Request {
             Some(response)
         };
         drop(state);
-        drop(dropped);
         // Waking costs a system call; only a destroyer on another thread, or
         // a blocking fetch, waits.
         if waited_for || self.awaited {
             self.changed.notify_all();
         }
         if kept {
-            Ended::Alive
+            (Ended::Alive, dropped)
         } else {
-            Ended::Over
+            (Ended::Over, dropped)
         }
     }
 
@@ -241,6 +336,21 @@ impl Request {
                     waited_for,
                 } => {
                     if *thread == current_thread() {
+                        *destroy_requested = true;
+                        return Ended::Alive;
+                    }
+                    *waited_for = true;
+                    state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+                }
+                State::InChunk {
+                    thread,
+                    destroy_requested,
+                    waited_for,
+                    ..
+                } => {
+                    if *thread == current_thread() {
+                        // From inside the data callback: the transfer ends
+                        // when it returns (`end_chunk`).
                         *destroy_requested = true;
                         return Ended::Alive;
                     }
@@ -270,7 +380,10 @@ impl Request {
     /// the callback then comes with `cancelled` (unless the transfer
     /// finished first: then with its real response).
     pub(crate) fn cancel(&self) {
-        if matches!(*lock(&self.state), State::Pending(_)) {
+        if matches!(
+            *lock(&self.state),
+            State::Pending(_) | State::InChunk { .. }
+        ) {
             (self.cancel)(self.id);
         }
     }
@@ -279,7 +392,7 @@ impl Request {
     /// and kept response are dropped. A callback running now finishes.
     pub(crate) fn forget(&self) {
         let old = std::mem::replace(&mut *lock(&self.state), State::Finished);
-        if matches!(old, State::Pending(_)) {
+        if matches!(old, State::Pending(_) | State::InChunk { .. }) {
             self.in_flight.remove();
         }
         drop(old);
@@ -289,7 +402,10 @@ impl Request {
     /// True when the callback can no longer come (destroyed or forgotten
     /// before it ran, or it ran).
     pub(crate) fn is_settled(&self) -> bool {
-        !matches!(*lock(&self.state), State::Pending(_))
+        !matches!(
+            *lock(&self.state),
+            State::Pending(_) | State::InChunk { .. }
+        )
     }
 
     /// Runs `f` on the kept response, if the callback kept one.

@@ -50,6 +50,17 @@ pub struct Response {
     pub(crate) url: CString,
     pub(crate) method: Cow<'static, CStr>,
     pub(crate) timings: Timings,
+    /// How the request got here: redirects followed and retries made.
+    pub(crate) hops: Hops,
+    /// 10, 11, 20 or 30; 0 when no response came.
+    pub(crate) http_version: i32,
+}
+
+/// Redirects followed and retries made on the way to a response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hops {
+    pub redirects: u32,
+    pub retries: u32,
 }
 
 fn nul_terminated(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -74,6 +85,8 @@ impl Response {
             url,
             method: Cow::Borrowed(c"GET"),
             timings: Timings::default(),
+            hops: Hops::default(),
+            http_version: 0,
         }
     }
 
@@ -89,6 +102,8 @@ impl Response {
             url,
             method: Cow::Borrowed(c"GET"),
             timings: Timings::default(),
+            hops: Hops::default(),
+            http_version: 0,
         }
     }
 
@@ -100,6 +115,31 @@ impl Response {
     pub(crate) fn with_timings(mut self, timings: Timings) -> Response {
         self.timings = timings;
         self
+    }
+
+    pub(crate) fn with_hops(mut self, hops: Hops) -> Response {
+        self.hops = hops;
+        self
+    }
+
+    pub(crate) fn with_http_version(mut self, version: i32) -> Response {
+        self.http_version = version;
+        self
+    }
+
+    /// The body's buffer, for reuse (the response is gone).
+    pub(crate) fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// Redirects followed and retries made.
+    pub fn hops(&self) -> Hops {
+        self.hops
+    }
+
+    /// 10, 11, 20 or 30 for HTTP/1.0, 1.1, 2 and 3; 0 when no response came.
+    pub fn http_version(&self) -> i32 {
+        self.http_version
     }
 
     #[cfg(test)]

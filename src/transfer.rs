@@ -11,12 +11,14 @@ use curl::easy::{Easy2, Handler, List, WriteError};
 use crate::engine::Outcome;
 use crate::error::{nethttp_result, Error};
 use crate::failure;
+use crate::follow;
 use crate::headers::LazyHeaders;
 use crate::id::RequestId;
 use crate::libcurl_bugs;
-use crate::options::{CaSource, HeaderValue, Options};
+use crate::options::{CaSource, HeaderValue, HttpVersion, Options};
 use crate::pool::HandlePool;
-use crate::response::{Failure, Response, Timings};
+use crate::response::{Failure, Hops, Response, Timings};
+use crate::stream::{BodyStream, ChunkTarget, ChunkVerdict};
 use crate::transport::{self, Proxy, TlsVersion};
 use crate::url_cache::{ParsedUrl, UrlCache};
 use std::sync::Arc;
@@ -57,6 +59,63 @@ pub struct Collector {
     method: Cow<'static, CStr>,
     /// The URL given to libcurl with CURLOPT_CURLU, alive while it may read it.
     url: Option<Arc<ParsedUrl>>,
+    /// Where a streamed body goes (the data callback); `None`: collected.
+    target: Option<Box<dyn ChunkTarget>>,
+    /// The head handed to the data callback, made at the body's first chunk.
+    head: Option<Arc<Response>>,
+    /// Bytes at the start of the next write that were delivered already:
+    /// after a pause libcurl hands the paused chunk over again.
+    skip: usize,
+    /// Status and version from the status line of the response coming in.
+    status: i32,
+    http_version: i32,
+    /// This response is a redirect or a retry that will be followed: its
+    /// body is nobody's.
+    discard_body: bool,
+    /// What the response calls for, decided at the end of its headers.
+    plan: Option<Plan>,
+    /// What may be followed, and what was.
+    policy: Policy,
+    /// A data or read callback asked to abort (or misbehaved): why.
+    aborted: Option<&'static str>,
+    /// The body read as it is sent.
+    upload: Option<Upload>,
+    /// Reading the body file failed: the message.
+    file_error: Option<String>,
+    /// The request this transfer is for (the head's `nethttp_response_request`).
+    request: RequestId,
+    /// The URL of this hop, as given.
+    url_text: String,
+    /// The client's spare body buffer (see `body_cache`).
+    bodies: Option<Arc<crate::body_cache::BodyCache>>,
+}
+
+/// A streamed request body being sent.
+enum Upload {
+    Reader(crate::stream::BodyReader),
+    File(std::fs::File, std::path::PathBuf),
+}
+
+/// Redirects and retries: what the options allow, and what happened so far.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Policy {
+    pub max_redirects: u32,
+    pub max_retries: u32,
+    pub retry_base: std::time::Duration,
+    /// The method may be sent again (idempotent, and its body can be resent).
+    pub retryable: bool,
+    pub hops: Hops,
+}
+
+/// What a response calls for, beyond being delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Follow this Location (as sent; resolved against the hop's URL).
+    Redirect { location: String, status: i32 },
+    /// A redirect past the number allowed.
+    TooManyRedirects,
+    /// Send the request again after this long.
+    Retry(std::time::Duration),
 }
 
 impl Collector {
@@ -65,6 +124,11 @@ impl Collector {
         if line.starts_with(b"HTTP/") {
             // A new response (after 1xx or a followed redirect) replaces the last one's headers.
             self.raw_headers.clear();
+            self.read_status_line(line);
+            return;
+        }
+        if line == b"\r\n" || line == b"\n" {
+            self.end_of_headers();
             return;
         }
         if line.len() > CONTENT_LENGTH.len()
@@ -81,6 +145,118 @@ impl Collector {
 }
 
 impl Collector {
+    /// "HTTP/1.1 200 OK", "HTTP/2 200": the status and the version.
+    fn read_status_line(&mut self, line: &[u8]) {
+        let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+        self.http_version = match words.next() {
+            Some(b"HTTP/1.0") => 10,
+            Some(b"HTTP/1.1") => 11,
+            Some(b"HTTP/2") | Some(b"HTTP/2.0") => 20,
+            Some(b"HTTP/3") => 30,
+            _ => 0,
+        };
+        self.status = words
+            .next()
+            .and_then(|w| std::str::from_utf8(w).ok())
+            .and_then(|w| w.trim().parse().ok())
+            .unwrap_or(0);
+        self.discard_body = false;
+        self.plan = None;
+    }
+
+    /// A final response's headers are in: decide whether it is followed.
+    fn end_of_headers(&mut self) {
+        if self.status < 200 {
+            return; // 1xx: the real response follows
+        }
+        let policy = self.policy;
+        let plan = if follow::is_redirect(self.status) && policy.max_redirects > 0 {
+            let headers = crate::headers::HeaderBlock::parse(&self.raw_headers);
+            headers.find(b"location").map(|location| {
+                if policy.hops.redirects >= policy.max_redirects {
+                    Plan::TooManyRedirects
+                } else {
+                    Plan::Redirect {
+                        location: location.to_string_lossy().into_owned(),
+                        status: self.status,
+                    }
+                }
+            })
+        } else if follow::is_retry_status(self.status)
+            && policy.retryable
+            && policy.hops.retries < policy.max_retries
+        {
+            let headers = crate::headers::HeaderBlock::parse(&self.raw_headers);
+            let backoff = follow::backoff(
+                policy.retry_base,
+                policy.hops.retries,
+                follow::jitter_seed(self.request.0),
+            );
+            match headers.find(b"retry-after") {
+                Some(value) => {
+                    match follow::parse_retry_after(value.to_bytes(), std::time::SystemTime::now())
+                    {
+                        Some(wait) if wait <= follow::MAX_RETRY_AFTER => Some(Plan::Retry(wait)),
+                        Some(_) => None, // longer than we wait: deliver the status
+                        None => Some(Plan::Retry(backoff)),
+                    }
+                }
+                None => Some(Plan::Retry(backoff)),
+            }
+        } else {
+            None
+        };
+        self.discard_body = plan.is_some();
+        self.plan = plan;
+    }
+
+    /// The head the data callback gets: status, headers, URL, no body.
+    fn head(&mut self) -> &Arc<Response> {
+        if self.head.is_none() {
+            let url =
+                c_string_lossy(crate::redact::redact_url(self.url_text.as_bytes()).into_owned());
+            let head = Response::success(
+                self.request,
+                self.status,
+                LazyHeaders::new(self.raw_headers.clone()),
+                Vec::new(),
+                url,
+            )
+            .with_method(self.method.clone())
+            .with_hops(self.policy.hops)
+            .with_http_version(self.http_version);
+            self.head = Some(Arc::new(head));
+        }
+        self.head.as_ref().expect("made above")
+    }
+
+    /// Hands a chunk to the data callback; what libcurl's write callback returns.
+    fn stream_chunk(&mut self, data: &[u8]) -> Result<usize, WriteError> {
+        let whole = data.len();
+        let fresh = &data[self.skip.min(whole)..];
+        self.skip -= whole - fresh.len();
+        if fresh.is_empty() {
+            return Ok(whole);
+        }
+        let head = Arc::clone(self.head());
+        let Some(target) = self.target.as_mut() else {
+            return Ok(0);
+        };
+        match target.chunk(fresh, &head) {
+            ChunkVerdict::Continue => Ok(whole),
+            ChunkVerdict::Pause => {
+                // libcurl keeps what a paused write was given and hands it
+                // over again on resume: all of it was taken already.
+                self.skip = whole;
+                Err(WriteError::Pause)
+            }
+            ChunkVerdict::Abort => {
+                self.aborted = Some("the data callback aborted the transfer");
+                Ok(0)
+            }
+        }
+    }
+
     /// Sizes the body buffer from Content-Length (plus the NUL the response
     /// adds), so a download is not copied as the buffer grows. Capped, and
     /// allowed to fail: the header is the server's word, not a promise (a
@@ -91,6 +267,23 @@ impl Collector {
             .ok()
             .and_then(|t| t.parse::<usize>().ok());
         if let Some(length) = length {
+            if self.target.is_some() {
+                return; // streamed: nothing is collected
+            }
+            if self.body.is_empty() {
+                // A spare buffer of the client, already mapped, if it fits
+                // the announced body (and the NUL after it).
+                let wanted = self
+                    .max_body
+                    .map_or(length, |max| {
+                        length.min(max.min(usize::MAX as u64) as usize)
+                    })
+                    .saturating_add(1);
+                if let Some(buffer) = self.bodies.as_ref().and_then(|b| b.take(wanted)) {
+                    self.body = buffer;
+                    return;
+                }
+            }
             let limit = self
                 .max_body
                 .map_or(MAX_RESERVE, |max| max.min(MAX_RESERVE as u64) as usize);
@@ -125,6 +318,12 @@ fn advise_huge_pages(buffer: &Vec<u8>) {
 
 impl Handler for Collector {
     fn write(&mut self, data: &[u8]) -> Result<usize, WriteError> {
+        if self.discard_body {
+            return Ok(data.len());
+        }
+        if self.target.is_some() {
+            return catch_unwind(AssertUnwindSafe(|| self.stream_chunk(data))).unwrap_or(Ok(0));
+        }
         // Returning a short count makes libcurl fail the transfer instead of unwinding.
         catch_unwind(AssertUnwindSafe(|| {
             let new_len = self.body.len() as u64 + data.len() as u64;
@@ -148,6 +347,55 @@ impl Handler for Collector {
 
     fn header(&mut self, data: &[u8]) -> bool {
         catch_unwind(AssertUnwindSafe(|| self.add_header_line(data))).is_ok()
+    }
+
+    fn read(&mut self, buffer: &mut [u8]) -> Result<usize, curl::easy::ReadError> {
+        catch_unwind(AssertUnwindSafe(|| self.read_body(buffer)))
+            .unwrap_or(Err(curl::easy::ReadError::Abort))
+    }
+
+    fn seek(&mut self, whence: std::io::SeekFrom) -> curl::easy::SeekResult {
+        use std::io::Seek;
+        match &mut self.upload {
+            // libcurl rewinds to send the body again (a reused connection
+            // that turned out dead); a file can be read again.
+            Some(Upload::File(file, _)) => match file.seek(whence) {
+                Ok(_) => curl::easy::SeekResult::Ok,
+                Err(_) => curl::easy::SeekResult::Fail,
+            },
+            _ => curl::easy::SeekResult::CantSeek,
+        }
+    }
+}
+
+impl Collector {
+    fn read_body(&mut self, buffer: &mut [u8]) -> Result<usize, curl::easy::ReadError> {
+        use std::io::Read;
+        match &mut self.upload {
+            None => Ok(0),
+            Some(Upload::Reader(read)) => match read(buffer) {
+                Some(n) if n <= buffer.len() => Ok(n),
+                Some(_) => {
+                    self.aborted =
+                        Some("the read callback returned more bytes than the buffer holds");
+                    Err(curl::easy::ReadError::Abort)
+                }
+                None => {
+                    self.aborted = Some("the read callback aborted the transfer");
+                    Err(curl::easy::ReadError::Abort)
+                }
+            },
+            Some(Upload::File(file, path)) => loop {
+                match file.read(buffer) {
+                    Ok(n) => return Ok(n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.file_error = Some(format!("cannot read {}: {e}", path.display()));
+                        return Err(curl::easy::ReadError::Abort);
+                    }
+                }
+            },
+        }
     }
 }
 
@@ -207,14 +455,30 @@ fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
 
 /// The header list: the caller's headers, then the defaults they did not
 /// override; `None` when there is nothing to send beyond libcurl's own.
-fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
+fn header_list(options: &Options, cookie: Option<&str>) -> Result<Option<List>, curl::Error> {
     let mut list = List::new();
     // A header line, not CURLOPT_USERAGENT: libcurl formats that option anew
     // for every transfer (about 5,000 instructions), a list line it copies.
     if options.header("User-Agent").is_none() {
         list.append(USER_AGENT_LINE)?;
     }
+    // Our own line when libcurl decodes: it would format its
+    // Accept-Encoding line anew for every transfer; given a line, it sends
+    // that one and still decodes.
+    if options.decompress()
+        && options.header("Accept-Encoding").is_none()
+        && !crate::transport::content_encodings().is_empty()
+    {
+        list.append(crate::transport::accept_encoding_line())?;
+    }
     for (name, value) in options.headers() {
+        // The jar's cookies go after those the caller set, in one line.
+        if let (Some(jar), HeaderValue::Send(own)) = (cookie, value) {
+            if name.eq_ignore_ascii_case("Cookie") && !own.trim().is_empty() {
+                list.append(&format!("{name}: {own}; {jar}"))?;
+                continue;
+            }
+        }
         match value {
             // "Name;" is libcurl's way to send a header with an empty value;
             // "Name:" followed by blanks only would remove the header instead.
@@ -226,7 +490,10 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
             HeaderValue::Remove => list.append(&format!("{name}:"))?,
         }
     }
-    if options.body().is_some() {
+    if let (Some(jar), None) = (cookie, options.header("Cookie")) {
+        list.append(&format!("Cookie: {jar}"))?;
+    }
+    if options.has_body() {
         if options.header("Content-Type").is_none() {
             list.append(&format!("Content-Type: {DEFAULT_CONTENT_TYPE}"))?;
         }
@@ -241,7 +508,7 @@ fn header_list(options: &Options) -> Result<Option<List>, curl::Error> {
 /// The method a request with these options sends.
 fn method_of(options: &Options) -> Result<Cow<'static, CStr>, Error> {
     Ok(match options.method() {
-        None if options.body().is_some() => Cow::Borrowed(c"POST"),
+        None if options.has_body() => Cow::Borrowed(c"POST"),
         None => Cow::Borrowed(c"GET"),
         Some("GET") => Cow::Borrowed(c"GET"),
         Some("POST") => Cow::Borrowed(c"POST"),
@@ -344,21 +611,78 @@ fn set_transport(easy: &mut Easy2<Collector>, options: &Options) -> Result<(), E
     Ok(())
 }
 
-/// Builds the easy handle for a request. Runs on the caller's thread.
+/// What a request's transfer draws on besides its options: the client's
+/// handle pool, parsed URLs and cookie jar.
+pub(crate) struct Resources<'a> {
+    pub pool: &'a HandlePool<Collector>,
+    pub urls: &'a UrlCache,
+    pub cookies: Option<&'a crate::cookie_jar::CookieJar>,
+    pub bodies: &'a Arc<crate::body_cache::BodyCache>,
+}
+
+/// Opens the body file of a request, with its length.
+fn open_body_file(path: &std::path::Path) -> Result<(std::fs::File, u64), Error> {
+    let fail = |e: std::io::Error| {
+        Error::new(
+            nethttp_result::FileError,
+            format!("cannot read the body file {}: {e}", path.display()),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let metadata = file.metadata().map_err(fail)?;
+    if !metadata.is_file() {
+        return Err(Error::new(
+            nethttp_result::FileError,
+            format!("the body file {} is not a regular file", path.display()),
+        ));
+    }
+    Ok((file, metadata.len()))
+}
+
+/// Builds the easy handle for a request. Runs on the caller's thread (or
+/// on the engine thread for a redirect or a retry).
 pub(crate) fn prepare(
     url: &str,
     options: &Options,
-    pool: &HandlePool<Collector>,
-    urls: &UrlCache,
+    resources: &Resources<'_>,
 ) -> Result<Easy2<Collector>, Error> {
     let method = method_of(options)?;
-    let parsed = urls.get(url)?;
-    let (mut easy, configured) =
-        libcurl_bugs::or_out_of_memory("an easy handle", || pool.take(options.version()))?;
+    let parsed = resources.urls.get(url)?;
+    // A file is opened now, so that a missing one fails the call.
+    let (upload, upload_length) = match options.body_stream() {
+        Some(BodyStream::File(path)) => {
+            let (file, length) = open_body_file(path)?;
+            (Some(Upload::File(file, path.clone())), Some(length))
+        }
+        Some(BodyStream::Reader { read, length }) => {
+            (Some(Upload::Reader(std::sync::Arc::clone(read))), *length)
+        }
+        None => (None, None),
+    };
+    let (mut easy, configured) = libcurl_bugs::or_out_of_memory("an easy handle", || {
+        resources.pool.take(options.version())
+    })?;
+    let streamed = options.data_sink().is_some();
     let collector = easy.get_mut();
-    collector.max_body = options.max_body();
+    // A streamed body has no size limit of ours: nothing is held.
+    collector.max_body = if streamed { None } else { options.max_body() };
     collector.options_version = options.version();
     collector.method = method;
+    collector.upload = upload;
+    if collector.bodies.is_none() {
+        collector.bodies = Some(Arc::clone(resources.bodies));
+    }
+    collector.url_text.clear();
+    collector.url_text.push_str(url);
+    let retry = options.retry();
+    collector.policy = Policy {
+        max_redirects: options.max_redirects(),
+        max_retries: retry.map_or(0, |r| r.max_retries),
+        retry_base: retry.map_or(std::time::Duration::ZERO, |r| r.base),
+        retryable: follow::is_idempotent(collector.method.to_bytes())
+            && !matches!(options.body_stream(), Some(BodyStream::Reader { .. })),
+        hops: Hops::default(),
+    };
     // Both the string and the parsed URL: libcurl 7.x then neither parses
     // the string nor formats one from the handle (it does when either is
     // missing); 8.x formats the string from the handle but still skips the
@@ -371,7 +695,11 @@ pub(crate) fn prepare(
         return Err(setup_error(curl::Error::new(code)));
     }
     easy.get_mut().url = Some(parsed);
-    if configured {
+    let cookie = resources
+        .cookies
+        .and_then(|jar| jar.header(&cookie_url(url)?, std::time::SystemTime::now()));
+    // With a cookie jar the header list changes from request to request.
+    if configured && resources.cookies.is_none() {
         // A handle that last ran a request with these very options still has
         // every option below: only the URL changes.
         return Ok(easy);
@@ -382,6 +710,7 @@ pub(crate) fn prepare(
     // QUICK_EXIT libcurl leaves that thread to finish on its own (7.87).
     // SAFETY: live handle; a long option. Older libcurl refuses it: harmless.
     unsafe { curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_QUICK_EXIT, 1 as libc::c_long) };
+    // Redirects are followed by the client (`follow`), hop by hop.
     easy.follow_location(false).map_err(setup_error)?;
     easy.connect_timeout(options.connect_timeout())
         .map_err(setup_error)?;
@@ -392,33 +721,114 @@ pub(crate) fn prepare(
         easy.ssl_verify_peer(false).map_err(setup_error)?;
         easy.ssl_verify_host(false).map_err(setup_error)?;
     }
-    if let Some(max_body) = options.max_body() {
-        // Refuses an announced Content-Length early; the collector checks the rest.
+    // libcurl decodes only when it asked for an encoding itself; a caller's
+    // own Accept-Encoding gets the bytes as sent.
+    let decoding = options.decompress()
+        && options.header("Accept-Encoding").is_none()
+        && !crate::transport::content_encodings().is_empty();
+    if decoding {
+        // The encodings by name, not "": libcurl would build that list
+        // anew for every handle.
+        easy.accept_encoding(crate::transport::content_encodings())
+            .map_err(setup_error)?;
+    }
+    if let (Some(max_body), false, false) = (options.max_body(), streamed, decoding) {
+        // Refuses an announced Content-Length early; the collector checks
+        // the rest. Not when decoding: the limit counts decoded bytes.
         easy.max_filesize(max_body).map_err(setup_error)?;
     }
+    if let Some((bytes_per_second, seconds)) = options.low_speed() {
+        easy.low_speed_limit(bytes_per_second)
+            .map_err(setup_error)?;
+        easy.low_speed_time(std::time::Duration::from_secs(seconds.into()))
+            .map_err(setup_error)?;
+    }
+    set_http_version(&mut easy, options.http_version(), url)?;
     set_transport(&mut easy, options)?;
     if let Some(body) = options.body() {
         easy.post(true).map_err(setup_error)?;
         easy.post_fields_copy(body).map_err(setup_error)?;
+    } else if options.body_stream().is_some() {
+        // Read through `Handler::read`; an unknown length (-1) goes chunked
+        // on HTTP/1.1.
+        easy.post(true).map_err(setup_error)?;
+        let length = upload_length.map_or(-1, |l| l.min(i64::MAX as u64) as i64);
+        // SAFETY: live handle; an off_t option.
+        let code = unsafe {
+            curl_sys::curl_easy_setopt(
+                easy.raw(),
+                curl_sys::CURLOPT_POSTFIELDSIZE_LARGE,
+                length as curl_sys::curl_off_t,
+            )
+        };
+        if code != curl_sys::CURLE_OK {
+            return Err(setup_error(curl::Error::new(code)));
+        }
     }
     match options.method() {
         // HEAD through CUSTOMREQUEST would wait for a body that never comes.
         // Methods are case-sensitive: "head" is another method, sent as given.
         Some("HEAD") => easy.nobody(true).map_err(setup_error)?,
-        Some("GET") if options.body().is_none() => {}
+        Some("GET") if !options.has_body() => {}
         // An empty body, so libcurl sends "Content-Length: 0" instead of reading stdin.
-        Some("POST") if options.body().is_none() => {
-            easy.post_fields_copy(&[]).map_err(setup_error)?
-        }
+        Some("POST") if !options.has_body() => easy.post_fields_copy(&[]).map_err(setup_error)?,
         Some("POST") => {}
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
     }
-    let list = libcurl_bugs::or_out_of_memory("the header list", || header_list(options))?;
+    let list = libcurl_bugs::or_out_of_memory("the header list", || {
+        header_list(options, cookie.as_deref())
+    })?;
     if let Some(list) = list.map_err(setup_error)? {
         easy.http_headers(list).map_err(setup_error)?;
     }
     Ok(easy)
+}
+
+// CURL_HTTP_VERSION_* values.
+const CURL_HTTP_VERSION_1_1: libc::c_long = 2;
+const CURL_HTTP_VERSION_2_0: libc::c_long = 3;
+const CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE: libc::c_long = 5;
+
+/// The HTTP version asked for, and PIPEWAIT where HTTP/2 may be spoken: a
+/// new transfer then waits for a connection being set up to say whether it
+/// multiplexes, instead of opening one of its own beside it.
+fn set_http_version(
+    easy: &mut Easy2<Collector>,
+    version: HttpVersion,
+    url: &str,
+) -> Result<(), Error> {
+    let https = url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
+    let (value, may_multiplex) = match version {
+        // libcurl's default: HTTP/2 over TLS when ALPN picks it (7.62).
+        HttpVersion::Default => (None, https),
+        HttpVersion::Http11 => (Some(CURL_HTTP_VERSION_1_1), false),
+        HttpVersion::Http2 => (Some(CURL_HTTP_VERSION_2_0), true),
+        HttpVersion::Http2PriorKnowledge => (Some(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE), true),
+    };
+    if let Some(value) = value {
+        // SAFETY: live handle; a long option.
+        let code = unsafe {
+            curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTP_VERSION, value)
+        };
+        if code != curl_sys::CURLE_OK {
+            return Err(Error::new(
+                nethttp_result::InvalidArgument,
+                "the HTTP version asked for is not supported by this libcurl (HTTP/2 needs nghttp2: see nethttp_features())",
+            ));
+        }
+    }
+    if version == HttpVersion::Http2PriorKnowledge && !libcurl_bugs::prior_knowledge_reuse_is_safe()
+    {
+        // Closed after the transfer: see libcurl_bugs.
+        easy.forbid_reuse(true).map_err(setup_error)?;
+    }
+    if may_multiplex && crate::transport::has_http2() {
+        easy.pipewait(true).map_err(setup_error)?;
+    }
+    Ok(())
 }
 
 fn c_string_lossy(bytes: Vec<u8>) -> CString {
@@ -438,6 +848,7 @@ const CURLINFO_STARTTRANSFER_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 54;
 const CURLINFO_APPCONNECT_TIME_T: curl_sys::CURLINFO = CURLINFO_OFF_T + 56;
 const CURLINFO_NUM_CONNECTS: curl_sys::CURLINFO = curl_sys::CURLINFO_LONG + 26;
 const CURLINFO_PRIMARY_IP: curl_sys::CURLINFO = curl_sys::CURLINFO_STRING + 32;
+const CURLINFO_HTTP_VERSION: curl_sys::CURLINFO = curl_sys::CURLINFO_LONG + 46;
 
 fn time_info(easy: &Easy2<Collector>, info: curl_sys::CURLINFO) -> i64 {
     let mut value: curl_sys::curl_off_t = -1;
@@ -527,14 +938,117 @@ fn timings(easy: &Easy2<Collector>, https: bool) -> Timings {
     }
 }
 
+/// What the cookie jar needs of a URL.
+fn cookie_url(url: &str) -> Option<crate::cookie_jar::CookieUrl> {
+    let (scheme, host, path) = crate::url_cache::scheme_host_path(url)?;
+    Some(crate::cookie_jar::CookieUrl {
+        https: scheme == "https",
+        host,
+        path,
+    })
+}
+
+/// Stores the cookies the response of a finished transfer set.
+pub(crate) fn store_cookies(easy: &Easy2<Collector>, jar: &crate::cookie_jar::CookieJar) {
+    let collector = easy.get_ref();
+    const SET_COOKIE: &[u8] = b"set-cookie:";
+    let has_any = collector
+        .raw_headers
+        .windows(SET_COOKIE.len())
+        .any(|w| w.eq_ignore_ascii_case(SET_COOKIE));
+    if !has_any {
+        return;
+    }
+    let Some(url) = cookie_url(&collector.url_text) else {
+        return;
+    };
+    let headers = crate::headers::HeaderBlock::parse(&collector.raw_headers);
+    let values = headers
+        .iter()
+        .filter(|(name, _)| name.to_bytes().eq_ignore_ascii_case(b"set-cookie"))
+        .map(|(_, value)| value.to_bytes());
+    jar.store(&url, values, std::time::SystemTime::now());
+}
+
+/// Streams the response body of a prepared transfer to `target`.
+pub(crate) fn stream_to(easy: &mut Easy2<Collector>, target: Box<dyn ChunkTarget>) {
+    easy.get_mut().target = Some(target);
+}
+
+/// Names the request a prepared transfer is for.
+pub(crate) fn set_request(easy: &mut Easy2<Collector>, id: RequestId) {
+    easy.get_mut().request = id;
+}
+
+/// What a finished transfer calls for before its response is delivered:
+/// a redirect to follow or a retry. `None`: deliver.
+pub(crate) fn follow_up(easy: Option<&Easy2<Collector>>, outcome: &Outcome) -> Option<Plan> {
+    let collector = easy?.get_ref();
+    if collector.aborted.is_some() || collector.file_error.is_some() {
+        return None;
+    }
+    match outcome {
+        Outcome::Completed(Ok(())) => match &collector.plan {
+            Some(Plan::TooManyRedirects) | None => None,
+            Some(plan) => Some(plan.clone()),
+        },
+        Outcome::Completed(Err(error)) => {
+            let policy = collector.policy;
+            let before_response = collector.status == 0;
+            (before_response
+                && policy.retryable
+                && policy.hops.retries < policy.max_retries
+                && follow::is_retryable_failure(error.code()))
+            .then(|| {
+                Plan::Retry(follow::backoff(
+                    policy.retry_base,
+                    policy.hops.retries,
+                    follow::jitter_seed(collector.request.0),
+                ))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The URL and method a finished hop was sent with.
+pub(crate) fn hop_of(easy: &Easy2<Collector>) -> (&str, &[u8]) {
+    let collector = easy.get_ref();
+    (&collector.url_text, collector.method.to_bytes())
+}
+
+/// Moves what outlives a hop (data target, request, counts so far) from a
+/// finished transfer to the one that follows it, then gives the finished
+/// handle back to the pool.
+pub(crate) fn hand_over(
+    mut from: Easy2<Collector>,
+    to: &mut Easy2<Collector>,
+    hops: Hops,
+    pool: &HandlePool<Collector>,
+) {
+    let old = std::mem::take(from.get_mut());
+    let next = to.get_mut();
+    next.target = old.target;
+    next.request = old.request;
+    next.policy.hops = hops;
+    pool.give_back(from, old.options_version);
+}
+
+/// The hops counted by a transfer.
+pub(crate) fn hops_of(easy: &Easy2<Collector>) -> Hops {
+    easy.get_ref().policy.hops
+}
+
 /// Turns a finished transfer into the response the callback gets, and gives
 /// the handle back to `pool`. Engine thread. `easy` is `None` only when
-/// libcurl refused the handle.
+/// libcurl refused the handle. `failure`, when given, is the request's
+/// outcome instead of the transfer's (a redirect that cannot be followed).
 pub(crate) fn finish(
     easy: Option<Easy2<Collector>>,
     outcome: Outcome,
     id: RequestId,
     pool: &HandlePool<Collector>,
+    failure: Option<Error>,
 ) -> Box<Response> {
     let Some(mut easy) = easy else {
         let detail = match outcome {
@@ -564,6 +1078,7 @@ pub(crate) fn finish(
         .is_some_and(|s| s.eq_ignore_ascii_case(b"https:"));
     let timings = timings(&easy, https);
     let collector = std::mem::take(easy.get_mut());
+    let hops = collector.policy.hops;
     let result = match outcome {
         Outcome::Completed(result) => result,
         Outcome::Cancelled | Outcome::Stopped => {
@@ -575,7 +1090,8 @@ pub(crate) fn finish(
             return Box::new(
                 Response::failed(id, failure, url)
                     .with_method(collector.method)
-                    .with_timings(timings),
+                    .with_timings(timings)
+                    .with_hops(hops),
             );
         }
         Outcome::NotStarted(detail) => {
@@ -586,15 +1102,43 @@ pub(crate) fn finish(
                     format!("libcurl could not start the transfer: {detail}").into_bytes(),
                 ),
             };
-            return Box::new(Response::failed(id, failure, url).with_method(collector.method));
+            return Box::new(
+                Response::failed(id, failure, url)
+                    .with_method(collector.method)
+                    .with_hops(hops),
+            );
         }
     };
     let progress = failure::Progress {
         status_line: status != 0,
-        body_started: !collector.body.is_empty(),
+        body_started: !collector.body.is_empty() || collector.head.is_some(),
+    };
+    let too_many = || {
+        let mut error = curl::Error::new(curl_sys::CURLE_TOO_MANY_REDIRECTS);
+        error.set_extra(format!(
+            "a redirect came after the {} allowed (nethttp_options_set_max_redirects())",
+            collector.policy.max_redirects
+        ));
+        error
     };
     // Our own callbacks' refusals are mapped here, not by libcurl's code.
     let (result, own_code) = match result {
+        _ if failure.is_some() => {
+            let failure = failure.as_ref().expect("checked");
+            let mut error = curl::Error::new(curl_sys::CURLE_ABORTED_BY_CALLBACK);
+            error.set_extra(failure.message.clone());
+            (Err(error), Some(failure.code))
+        }
+        Err(_) if collector.aborted.is_some() => {
+            let mut error = curl::Error::new(curl_sys::CURLE_ABORTED_BY_CALLBACK);
+            error.set_extra(collector.aborted.unwrap_or_default().to_string());
+            (Err(error), Some(nethttp_result::Aborted))
+        }
+        Err(_) if collector.file_error.is_some() => {
+            let mut error = curl::Error::new(curl_sys::CURLE_READ_ERROR);
+            error.set_extra(collector.file_error.clone().unwrap_or_default());
+            (Err(error), Some(nethttp_result::FileError))
+        }
         Err(_) if collector.body_too_large => (
             Err(curl::Error::new(curl_sys::CURLE_FILESIZE_EXCEEDED)),
             Some(nethttp_result::BodyTooLarge),
@@ -603,6 +1147,9 @@ pub(crate) fn finish(
             Err(curl::Error::new(curl_sys::CURLE_OUT_OF_MEMORY)),
             Some(nethttp_result::OutOfMemory),
         ),
+        Ok(()) if collector.plan == Some(Plan::TooManyRedirects) => {
+            (Err(too_many()), Some(nethttp_result::TooManyRedirects))
+        }
         // libcurl takes any number after "HTTP/2 " as the status ("HTTP/2 0",
         // "HTTP/2 -5"): not HTTP, and a success with status 0 would read as
         // a failure in C. Found by fuzz/targets/fuzz_response.c.
@@ -616,6 +1163,13 @@ pub(crate) fn finish(
         }
         other => (other, None),
     };
+    let http_version = match long_info(&easy, CURLINFO_HTTP_VERSION) {
+        1 => 10,
+        2 => 11,
+        3 => 20,
+        30 => 30,
+        _ => collector.http_version,
+    };
     pool.give_back(easy, collector.options_version);
     let response = match result {
         Ok(()) => Response::success(
@@ -624,7 +1178,8 @@ pub(crate) fn finish(
             LazyHeaders::new(collector.raw_headers),
             collector.body,
             url,
-        ),
+        )
+        .with_http_version(http_version),
         Err(error) => Response::failed(
             id,
             Failure {
@@ -638,7 +1193,12 @@ pub(crate) fn finish(
             url,
         ),
     };
-    Box::new(response.with_method(collector.method).with_timings(timings))
+    Box::new(
+        response
+            .with_method(collector.method)
+            .with_timings(timings)
+            .with_hops(hops),
+    )
 }
 
 #[cfg(test)]

@@ -340,6 +340,37 @@ pub fn features() -> &'static CString {
     })
 }
 
+/// The content encodings the linked libcurl decodes, in its own order and
+/// form ("deflate, gzip, br, zstd"), for `CURLOPT_ACCEPT_ENCODING`.
+pub fn content_encodings() -> &'static str {
+    static ENCODINGS: OnceLock<String> = OnceLock::new();
+    ENCODINGS.get_or_init(|| {
+        let words: Vec<&[u8]> = features().to_bytes().split(|&b| b == b' ').collect();
+        ["deflate", "gzip", "br", "zstd"]
+            .into_iter()
+            .filter(|e| words.contains(&e.as_bytes()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The `Accept-Encoding` request header line nethttp sends when it decodes.
+pub fn accept_encoding_line() -> &'static str {
+    static LINE: OnceLock<String> = OnceLock::new();
+    LINE.get_or_init(|| format!("Accept-Encoding: {}", content_encodings()))
+}
+
+/// True when the linked libcurl speaks HTTP/2.
+pub fn has_http2() -> bool {
+    static HTTP2: OnceLock<bool> = OnceLock::new();
+    *HTTP2.get_or_init(|| {
+        features()
+            .to_bytes()
+            .split(|&b| b == b' ')
+            .any(|word| word == b"http2")
+    })
+}
+
 /// What `curl_version_info` says, reduced to what `features` reports.
 #[derive(Default)]
 struct FeatureBits {

@@ -33,10 +33,21 @@ extern "C" {
         part: *const c_char,
         flags: c_uint,
     ) -> c_int;
+    fn curl_url_get(
+        handle: *mut CurlUrlHandle,
+        what: c_int,
+        part: *mut *mut c_char,
+        flags: c_uint,
+    ) -> c_int;
     fn curl_url_strerror(code: c_int) -> *const c_char;
 }
 
 const CURLUPART_URL: c_int = 0;
+const CURLUPART_SCHEME: c_int = 1;
+const CURLUPART_HOST: c_int = 5;
+const CURLUPART_PORT: c_int = 6;
+const CURLUPART_PATH: c_int = 7;
+const CURLU_DEFAULT_PORT: c_uint = 1 << 0;
 /// The flags libcurl itself parses `CURLOPT_URL` with (url.c), so that a
 /// parsed URL means what the string would have.
 const CURLU_NON_SUPPORT_SCHEME: c_uint = 1 << 3;
@@ -114,6 +125,134 @@ impl Drop for ParsedUrl {
     }
 }
 
+/// A URL handle that is freed when dropped (for one-off uses).
+struct Scratch(*mut CurlUrlHandle);
+
+impl Scratch {
+    fn new() -> Result<Scratch, Error> {
+        // SAFETY: plain constructor; NULL is checked.
+        let handle = unsafe { curl_url() };
+        if handle.is_null() {
+            return Err(Error::new(
+                nethttp_result::OutOfMemory,
+                "libcurl could not allocate a URL handle",
+            ));
+        }
+        Ok(Scratch(handle))
+    }
+
+    fn set_url(&self, url: &str, what: &str) -> Result<(), Error> {
+        let text = CString::new(url).map_err(|_| {
+            Error::new(
+                nethttp_result::InvalidUrl,
+                format!("{what} contains a NUL byte"),
+            )
+        })?;
+        // SAFETY: live handle; libcurl copies the string.
+        let code = unsafe {
+            curl_url_set(
+                self.0,
+                CURLUPART_URL,
+                text.as_ptr(),
+                CURLU_NON_SUPPORT_SCHEME,
+            )
+        };
+        if code == 0 {
+            return Ok(());
+        }
+        // SAFETY: curl_url_strerror returns a static string for any code.
+        let why = unsafe { std::ffi::CStr::from_ptr(curl_url_strerror(code)) };
+        Err(Error::new(
+            nethttp_result::InvalidUrl,
+            format!(
+                "{what} {:?} is not a usable URL: {}",
+                crate::redact::redact_url_str(url),
+                why.to_string_lossy()
+            ),
+        ))
+    }
+
+    fn get(&self, part: c_int, flags: c_uint) -> Option<String> {
+        let mut out: *mut c_char = std::ptr::null_mut();
+        // SAFETY: live handle; on success `out` is a string we must curl_free.
+        let code = unsafe { curl_url_get(self.0, part, &mut out, flags) };
+        if code != 0 || out.is_null() {
+            return None;
+        }
+        // SAFETY: a NUL-terminated string from libcurl, freed right after copying.
+        let text = unsafe { std::ffi::CStr::from_ptr(out) }
+            .to_string_lossy()
+            .into_owned();
+        // SAFETY: allocated by libcurl, freed once.
+        unsafe { curl_sys::curl_free(out.cast()) };
+        Some(text)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // SAFETY: from curl_url, freed only here.
+        unsafe { curl_url_cleanup(self.0) }
+    }
+}
+
+/// Scheme, host and port of a URL, lowercased, the port made explicit.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    scheme: String,
+    host: String,
+    port: String,
+}
+
+impl Origin {
+    pub(crate) fn of(url: &str) -> Option<Origin> {
+        let scratch = Scratch::new().ok()?;
+        scratch.set_url(url, "the URL").ok()?;
+        Some(Origin {
+            scheme: scratch.get(CURLUPART_SCHEME, 0)?.to_ascii_lowercase(),
+            host: scratch.get(CURLUPART_HOST, 0)?.to_ascii_lowercase(),
+            port: scratch.get(CURLUPART_PORT, CURLU_DEFAULT_PORT)?,
+        })
+    }
+
+    pub(crate) fn scheme(&self) -> &str {
+        &self.scheme
+    }
+}
+
+/// Scheme (lowercase), host (lowercase, an IPv6 address without brackets)
+/// and path of a URL.
+pub(crate) fn scheme_host_path(url: &str) -> Option<(String, String, String)> {
+    let scratch = Scratch::new().ok()?;
+    scratch.set_url(url, "the URL").ok()?;
+    let host = scratch.get(CURLUPART_HOST, 0)?.to_ascii_lowercase();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Some((
+        scratch.get(CURLUPART_SCHEME, 0)?.to_ascii_lowercase(),
+        host,
+        scratch
+            .get(CURLUPART_PATH, 0)
+            .unwrap_or_else(|| "/".to_string()),
+    ))
+}
+
+/// A redirect's Location resolved against the URL it came from (RFC 3986
+/// section 5), as libcurl does it.
+pub(crate) fn resolve_location(base: &str, location: &str) -> Result<String, Error> {
+    let scratch = Scratch::new()?;
+    scratch.set_url(base, "the redirected URL")?;
+    scratch.set_url(location, "the redirect's Location")?;
+    scratch.get(CURLUPART_URL, 0).ok_or_else(|| {
+        Error::new(
+            nethttp_result::InvalidUrl,
+            "libcurl could not format the redirect's target",
+        )
+    })
+}
+
 /// A client's parsed URLs, by their text.
 #[derive(Default)]
 pub(crate) struct UrlCache {
@@ -160,5 +299,39 @@ mod tests {
             .err()
             .expect("a bad IPv6 literal is refused");
         assert!(!secret.message.contains("secret"), "{}", secret.message);
+    }
+
+    #[test]
+    fn locations_resolve_and_origins_compare() {
+        let base = "http://127.0.0.1:8080/a/b?q=1";
+        assert_eq!(
+            resolve_location(base, "/x").unwrap(),
+            "http://127.0.0.1:8080/x"
+        );
+        assert_eq!(
+            resolve_location(base, "c").unwrap(),
+            "http://127.0.0.1:8080/a/c"
+        );
+        assert_eq!(
+            resolve_location(base, "https://h.example/").unwrap(),
+            "https://h.example/"
+        );
+        assert_eq!(
+            resolve_location(base, "file:///etc/passwd").unwrap(),
+            "file:///etc/passwd"
+        );
+        assert_eq!(
+            Origin::of("HTTP://LocalHost/x"),
+            Origin::of("http://localhost:80/y")
+        );
+        assert_ne!(
+            Origin::of("http://localhost/"),
+            Origin::of("https://localhost/")
+        );
+        assert_ne!(
+            Origin::of("http://127.0.0.1:1/"),
+            Origin::of("http://localhost:1/")
+        );
+        assert_eq!(Origin::of("ftp://h/").unwrap().scheme(), "ftp");
     }
 }

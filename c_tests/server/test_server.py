@@ -15,10 +15,10 @@ itself after that, 0 = no limit) and --verbose (log every request).
 
 The port file holds one line
 "HTTP_PORT HTTPS_PORT EXPIRED_PORT WRONGHOST_PORT MTLS_PORT TLS12_PORT
-EXAMPLE_PORT PROXY_PORT\\n"; read the fields you need from the left (more
-may be appended, never reordered).  HTTP_PORT and HTTPS_PORT bind 127.0.0.1
-on ephemeral ports (and ::1 on the same ports when possible); the other
-listeners bind 127.0.0.1 only.  The extra HTTPS listeners serve the same
+EXAMPLE_PORT PROXY_PORT ALT_HTTP_PORT\\n"; read the fields you need from the
+left (more may be appended, never reordered).  HTTP_PORT and HTTPS_PORT
+bind 127.0.0.1 on ephemeral ports (and ::1 on the same ports when
+possible); the other listeners bind 127.0.0.1 only.  The extra HTTPS listeners serve the same
 endpoints:
   EXPIRED_PORT    with expired.pem (expired in 2001), which fails
                   verification against cert.pem
@@ -30,7 +30,9 @@ endpoints:
                   server's alert instead of a reset
   TLS12_PORT      with cert.pem, TLS 1.2 at most
   EXAMPLE_PORT    with example-test.pem (valid only for DNS:example.test)
-PROXY_PORT is a forwarding HTTP proxy (see "Proxy" below).  The server also
+PROXY_PORT is a forwarding HTTP proxy (see "Proxy" below).  ALT_HTTP_PORT
+is a second plain HTTP listener (127.0.0.1 only) with the same endpoints:
+another origin on the same host, for redirect tests.  The server also
 serves plain HTTP on a Unix socket in a directory of its own under the
 temporary directory; its path is written to F + ".unix" before the port
 file.  The pid file defaults to F + ".pid".
@@ -39,9 +41,14 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
   /echo, /echo/...           request line, header lines and body, verbatim
   /status/N                  status N (200..599), body "status N"
   /delay/MS, /hold?ms=MS     sleep MS ms, then body "delayed MS"
-  /bytes/N                   N bytes, byte i = (i * 7 + 3) % 256
+  /bytes/N[?tag=T]           N bytes, byte i = (i * 7 + 3) % 256; with a
+                             tag, the bytes handed to the kernel so far are
+                             added up per tag (see /sent)
+  /sent?tag=T                "sent N": bytes of /bytes?tag=T sent so far (a
+                             client that stops reading stops this growing)
   /chunked/N[?chunk=SIZE]    same bytes, Transfer-Encoding: chunked
-  /redirect?to=URL           302 to URL (default /echo)
+  /redirect?to=URL[&status=S]
+                             S (default 302, 300..399) to URL (default /echo)
   /redirect/K                302 to /redirect/K-1, /redirect/0 -> /echo
   /conn                      "conn ID", ID unique per TCP connection
   /close-early               Content-Length 1000, 10 bytes sent, then close
@@ -56,6 +63,34 @@ Endpoints (every method is accepted everywhere, HEAD gets headers only):
                              ID as for /conn, P the most requests with tag T
                              served at once so far (so the largest P over a
                              batch of requests is the batch's concurrency)
+  /digest                    reads the request body as it arrives (never
+                             holding it: bodies of any size), then answers
+                             "bytes N sha256 HEX chunked yes|no pattern
+                             yes|no" (pattern: the body is the /bytes
+                             stream)
+  /flaky?key=K&fail=N&mode=M[&retry_after=S]
+                             the first N (default 1) requests with key K
+                             fail, later ones get 200 "ok after N"; mode
+                             "close" (default) closes the connection without
+                             a response, "503" and "429" answer that status
+                             (body "busy I"), with "Retry-After: S" when
+                             given
+  /count?key=K               "count N": requests /flaky got with key K
+  /cookie/set?c=V[&c=V2...]  200 "set N" with one "Set-Cookie: V" per c
+                             (V percent-encoded: "a=1; Max-Age=0" ...)
+  /cookie/echo               as /echo (within the default cookie path of
+                             /cookie/set, which is /cookie)
+  /encoded?enc=E             the first 100,000 bytes of the /bytes stream in
+                             encoding E, whatever the request accepts: E one
+                             of identity, gzip, deflate (zlib format), br,
+                             zstd (br and zstd from encoded/, made by
+                             encoded/make_encoded.py); the request's
+                             Accept-Encoding is echoed in X-Accept-Encoding
+                             ("none" when absent)
+  /gzip-zeros?mib=N          chunked, Content-Encoding: gzip, N MiB of zeros
+                             (about 1 KiB of gzip per MiB, made from a
+                             periodic deflate stream: neither compressed nor
+                             held per request)
   /client-cert               CN of the client certificate of this TLS
                              connection, or "none"
   /tls-version               the TLS version of this connection
@@ -118,6 +153,7 @@ cert.pem / key.pem were made by gen_cert.sh in this directory, i.e.
 
 import argparse
 import base64
+import hashlib
 import http
 import logging
 import os
@@ -134,6 +170,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from urllib.parse import parse_qs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -220,6 +257,30 @@ class Gauges:
 
 
 GAUGES = Gauges()
+
+
+class Tally:
+    """Numbers per key shared by all connections: bytes of /bytes sent so
+    far per tag (/sent), requests per /flaky key (/count)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values = {}
+
+    def add(self, key, n):
+        """Adds n to key's number; returns the new number."""
+        with self._lock:
+            value = self._values.get(key, 0) + n
+            self._values[key] = value
+            return value
+
+    def get(self, key):
+        with self._lock:
+            return self._values.get(key, 0)
+
+
+SENT = Tally()
+FLAKY = Tally()
 
 # The pattern repeats every 256 bytes, so one block (a multiple of 256) plus
 # one extra period serves any slice of up to BLOCK bytes at any offset.
@@ -369,6 +430,29 @@ def read_chunked_body(rfile):
             raise PeerClosed("EOF inside the trailers")
 
 
+def read_chunked_pieces(rfile):
+    """The data of a chunked body, a piece at a time (trailers dropped)."""
+    while True:
+        size_field = strip_eol(read_line(rfile)).split(b";", 1)[0].strip()
+        if not size_field or size_field.strip(b"0123456789abcdefABCDEF"):
+            raise BadRequest("bad chunk size")
+        size = int(size_field, 16)
+        if size == 0:
+            break
+        while size:
+            piece = read_exact(rfile, min(size, BLOCK))
+            size -= len(piece)
+            yield piece
+        if not is_blank(read_line(rfile)):
+            raise BadRequest("missing CRLF after chunk data")
+    while True:
+        line = read_line(rfile)
+        if is_blank(line):
+            return
+        if not line:
+            raise PeerClosed("EOF inside the trailers")
+
+
 def body_length(req):
     """'chunked', a byte count, or 0 when the request has no body."""
     if "chunked" in req.header("transfer-encoding", "").lower():
@@ -468,7 +552,10 @@ class Connection:
             self.req = req
             STATS.new_request()
             self.keep_alive = wants_keep_alive(req)
-            req.body = self._read_body(req)
+            handler, arg = route(req.path)
+            # A streaming handler reads the body itself (body_pieces()).
+            if not getattr(handler, "streams_body", False):
+                req.body = self._read_body(req)
         except BadRequest as e:
             self.keep_alive = False
             self.respond(400, b"bad request: %s" % str(e).encode())
@@ -476,12 +563,30 @@ class Connection:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("connection %d: %s", self.conn_id,
                       req.raw_line.decode("latin-1"))
-        handler, arg = route(req.path)
         try:
             handler(self, req, arg)
         except BadArgument as e:
             self.respond(400, b"bad argument: %s" % str(e).encode())
+        except BadRequest as e:
+            self.keep_alive = False
+            self.respond(400, b"bad request: %s" % str(e).encode())
+            return False
         return self.keep_alive
+
+    def body_pieces(self, req):
+        """The request body in pieces of at most BLOCK bytes, read as they
+        are consumed (for bodies too large to hold)."""
+        length = body_length(req)
+        if length and req.version != "HTTP/1.0" and \
+                req.header("expect", "").lower() == "100-continue":
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if length == "chunked":
+            yield from read_chunked_pieces(self.rfile)
+            return
+        while length:
+            piece = read_exact(self.rfile, min(length, BLOCK))
+            length -= len(piece)
+            yield piece
 
     def _read_body(self, req):
         length = body_length(req)
@@ -580,13 +685,23 @@ def h_hold(c, req, _arg):
 
 def h_bytes(c, req, arg):
     n = parse_int(arg, 0, MAX_BYTES, "size")
+    tag = req.arg("tag")
     first = min(n, BLOCK)
     c.send_head(200, [("Content-Type", OCTET), ("Content-Length", str(n))],
                 pattern(0, first))
     if c.is_head:
         return
+    if tag is not None:
+        SENT.add(tag, first)
     for offset in range(first, n, BLOCK):
-        c.sock.sendall(pattern(offset, min(BLOCK, n - offset)))
+        k = min(BLOCK, n - offset)
+        c.sock.sendall(pattern(offset, k))
+        if tag is not None:     # counted once the kernel took them
+            SENT.add(tag, k)
+
+
+def h_sent(c, req, _arg):
+    c.respond(200, b"sent %d" % SENT.get(req.arg("tag", "")))
 
 
 def h_chunked(c, req, arg):
@@ -611,7 +726,11 @@ def redirect(c, location):
 
 
 def h_redirect(c, req, _arg):
-    redirect(c, req.arg("to", "/echo"))
+    status = parse_int(req.arg("status", "302"), 300, 399, "status")
+    location = req.arg("to", "/echo")
+    if "\r" in location or "\n" in location:
+        raise BadArgument("bad redirect target")
+    c.respond(status, b"redirect", headers=[("Location", location)])
 
 
 def h_redirect_n(c, req, arg):
@@ -789,6 +908,144 @@ def h_not_found(c, req, _arg):
     c.respond(404, b"not found")
 
 
+def h_digest(c, req, _arg):
+    """Reads the body as it comes (never holding it) and describes it."""
+    chunked = body_length(req) == "chunked"
+    digest = hashlib.sha256()
+    total = 0
+    is_pattern = True
+    for piece in c.body_pieces(req):
+        if is_pattern and piece != pattern(total, len(piece)):
+            is_pattern = False
+        digest.update(piece)
+        total += len(piece)
+    c.respond(200, b"bytes %d sha256 %s chunked %s pattern %s" % (
+        total, digest.hexdigest().encode(), b"yes" if chunked else b"no",
+        b"yes" if is_pattern else b"no"))
+
+
+h_digest.streams_body = True
+
+
+def h_flaky(c, req, _arg):
+    key = req.arg("key", "")
+    fail = parse_int(req.arg("fail", "1"), 0, 1000, "fail")
+    mode = req.arg("mode", "close")
+    if mode not in ("close", "503", "429"):
+        raise BadArgument("mode must be close, 503 or 429")
+    count = FLAKY.add(key, 1)
+    if count > fail:
+        c.respond(200, b"ok after %d" % fail)
+    elif mode == "close":
+        c.keep_alive = False    # no response at all
+    else:
+        headers = []
+        retry_after = req.arg("retry_after")
+        if retry_after is not None:
+            if not retry_after or any(ch in retry_after for ch in "\r\n"):
+                raise BadArgument("bad retry_after")
+            headers.append(("Retry-After", retry_after))
+        c.respond(int(mode), b"busy %d" % count, headers=headers)
+
+
+def h_count(c, req, _arg):
+    c.respond(200, b"count %d" % FLAKY.get(req.arg("key", "")))
+
+
+def h_cookie_set(c, req, _arg):
+    values = parse_qs(req.query, keep_blank_values=True,
+                      encoding="latin-1").get("c", [])
+    if any("\r" in v or "\n" in v for v in values):
+        raise BadArgument("bad cookie")
+    c.respond(200, b"set %d" % len(values),
+              headers=[("Set-Cookie", v) for v in values])
+
+
+ENCODED_SIZE = 100000
+ENCODED_DIR = os.path.join(HERE, "encoded")
+
+
+def make_encoded():
+    """The /encoded bodies: ENCODED_SIZE bytes of the /bytes pattern, as
+    they are and gzip-, zlib- ("deflate"), brotli- and zstd-compressed (the
+    last two made by make_encoded.py, as the standard library has neither)."""
+    data = bytes(pattern(0, ENCODED_SIZE))
+    gzip = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bodies = {"identity": data,
+              "gzip": gzip.compress(data) + gzip.flush(),
+              "deflate": zlib.compress(data, 9)}
+    for name in ("br", "zstd"):
+        path = os.path.join(ENCODED_DIR, "pattern-%d.%s" % (ENCODED_SIZE,
+                                                            name))
+        try:
+            with open(path, "rb") as f:
+                bodies[name] = f.read()
+        except OSError as e:
+            log.warning("no %s body for /encoded: %s", name, e)
+    return bodies
+
+
+ENCODED = make_encoded()
+
+
+def h_encoded(c, req, _arg):
+    enc = req.arg("enc", "gzip")
+    body = ENCODED.get(enc)
+    if body is None:
+        raise BadArgument("unknown encoding %r" % enc)
+    headers = [("X-Accept-Encoding", req.header("accept-encoding", "none"))]
+    if enc != "identity":
+        headers.append(("Content-Encoding", enc))
+    c.respond(200, body, OCTET, headers)
+
+
+def make_zero_gzip(mib=1 << 20):
+    """Pieces of a gzip stream of many MiB of zeros, so that /gzip-zeros
+    never compresses or holds its decoded size: after a full flush deflate
+    forgets its history, so each further MiB compresses to the same bytes.
+    Returns (head, per_mib); the stream of n MiB is head + per_mib * (n-1)
+    + the final empty block and the trailer (gzip_zeros_tail)."""
+    zeros = bytes(mib)
+    co = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = co.compress(zeros) + co.flush(zlib.Z_FULL_FLUSH)
+    per_mib = co.compress(zeros) + co.flush(zlib.Z_FULL_FLUSH)
+    again = co.compress(zeros) + co.flush(zlib.Z_FULL_FLUSH)
+    assert again == per_mib, "deflate output of zeros is not periodic"
+    return head, per_mib
+
+
+ZERO_GZIP = make_zero_gzip()
+ZERO_MIB_CRC = zlib.crc32(bytes(1 << 20))
+
+
+def gzip_zeros_tail(n_mib):
+    """Final empty fixed-Huffman block, then CRC-32 and size mod 2^32."""
+    crc = 0
+    for _ in range(n_mib):      # only reached when a client reads it all
+        crc = zlib.crc32(bytes(1 << 20), crc)
+    return b"\x03\x00" + struct.pack("<II", crc, (n_mib << 20) & 0xffffffff)
+
+
+def h_gzip_zeros(c, req, _arg):
+    n = parse_int(req.arg("mib", "1"), 1, 1 << 20, "mib")
+    head, per_mib = ZERO_GZIP
+    c.send_head(200, [("Content-Type", OCTET), ("Content-Encoding", "gzip"),
+                      ("Transfer-Encoding", "chunked")])
+    if c.is_head:
+        return
+    c.sock.sendall(b"%x\r\n%b\r\n" % (len(head), head))
+    # About 64 KiB of compressed data per send.
+    group = max(1, 65536 // len(per_mib))
+    left = n - 1
+    while left:
+        k = min(group, left)
+        data = per_mib * k
+        c.sock.sendall(b"%x\r\n%b\r\n" % (len(data), data))
+        left -= k
+    tail = gzip_zeros_tail(n)
+    c.sock.sendall(b"%x\r\n%b\r\n0\r\n\r\n" % (len(tail), tail))
+
+
 EXACT_ROUTES = {
     "/echo": h_echo,
     "/hold": h_hold,
@@ -802,6 +1059,14 @@ EXACT_ROUTES = {
     "/tls-version": h_tls_version,
     "/trickle": h_trickle,
     "/track": h_track,
+    "/sent": h_sent,
+    "/digest": h_digest,
+    "/flaky": h_flaky,
+    "/count": h_count,
+    "/cookie/set": h_cookie_set,
+    "/cookie/echo": h_echo,
+    "/encoded": h_encoded,
+    "/gzip-zeros": h_gzip_zeros,
     "/fault/reset": h_fault_reset,
     "/fault/chunked-truncated": h_fault_chunked_truncated,
     "/fault/bad-chunk-size": h_fault_bad_chunk_size,
@@ -1172,6 +1437,10 @@ def cmd_serve(args):
                                       backlog=LISTEN_BACKLOG)
     threading.Thread(target=accept_loop, args=(proxy_sock, None, pool, True),
                      daemon=True).start()
+    # A second plain HTTP listener: another origin on the same host.
+    alt_sock = socket.create_server(("127.0.0.1", 0), backlog=LISTEN_BACKLOG)
+    threading.Thread(target=accept_loop, args=(alt_sock, None, pool),
+                     daemon=True).start()
     unix_dir = tempfile.mkdtemp(prefix="nethttp-test-")
     unix_path = os.path.join(unix_dir, "http.sock")
     unix_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -1183,6 +1452,7 @@ def cmd_serve(args):
     ports = [sock.getsockname()[1] for sock, _ in listeners[:2]]
     ports += [sock.getsockname()[1] for sock, _ in listeners[-5:]]
     ports.append(proxy_sock.getsockname()[1])
+    ports.append(alt_sock.getsockname()[1])
     pid_text = "%d\n" % os.getpid()
     port_text = " ".join(map(str, ports)) + "\n"
     unix_text = unix_path + "\n"

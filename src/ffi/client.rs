@@ -171,6 +171,30 @@ pub unsafe extern "C" fn nethttp_client_config_set_epoll(
     })
 }
 
+/// With `on` non-zero the client keeps an in-memory cookie jar (RFC 6265):
+/// cookies set by its responses (`Set-Cookie`, redirect hops included) are
+/// stored and sent back (`Cookie`) on its later requests to the same host
+/// (or, with a `Domain` attribute, its subdomains) and path, until they
+/// expire (`Expires`, `Max-Age`; `Max-Age=0` deletes). A `Secure` cookie is
+/// sent over https only, to loopback addresses too. A `Cookie` header the
+/// request sets itself is sent with the jar's cookies after its own. Each
+/// client has its own jar of at most 3,000 cookies (50 per domain, the
+/// oldest go first); nothing is read from or written to a file, and the jar
+/// goes with the client. No public suffix list: a `Domain` must contain a
+/// dot. Off by default (the default client has none).
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_client_config_set_cookies(
+    config: *mut nethttp_client_config,
+    on: c_int,
+) -> nethttp_result {
+    guard_result(|| {
+        config_mut(config)?.cookies = on != 0;
+        Ok(())
+    })
+}
+
 /// Creates a client with its own engine thread, connection pool, default
 /// options, limits and delivery mode, as `config` says (copied; NULL for the
 /// defaults). The caller owns it and frees it once with

@@ -20,6 +20,8 @@ mod response;
 
 mod options;
 
+mod streaming;
+
 mod form;
 
 mod encoding;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::types::{nethttp_options, options_free, options_into_c, options_mut};
 use super::{bytes_arg, c_str_arg, guard, guard_result, null_argument};
 use crate::error::{nethttp_result, Error};
-use crate::options::Options;
+use crate::options::{HttpVersion, Options, RetryPolicy};
 use crate::transport::{ClientCert, ConnectTo, TlsVersion};
 
 /// Creates options with nothing set: a GET with the default headers,
@@ -589,5 +589,167 @@ pub unsafe extern "C" fn nethttp_options_set_basic_auth(
         let password =
             optional_text(password, "password")?.ok_or_else(|| null_argument("password"))?;
         options.set_basic_auth(Some((user, password)))
+    })
+}
+
+/// Follows up to `max` redirects (301, 302, 303, 307, 308 with a Location).
+/// 0, the default as in Prosody, follows none: the 3xx response is
+/// delivered as it came. Hop by hop: 303 turns any method but HEAD into a
+/// GET, 301 and 302 turn a POST into a GET (the body and its Content-Type
+/// dropped); 307 and 308 send the same method and body again. Only http and
+/// https targets are followed: a redirect elsewhere (`file://`, `ftp://`)
+/// fails with `NETHTTP_RESULT_UNSUPPORTED_SCHEME`; one more redirect than
+/// `max` fails with `NETHTTP_RESULT_TOO_MANY_REDIRECTS`. `Authorization`,
+/// `Cookie` and `Proxy-Authorization` headers set here, and Basic
+/// credentials, are not sent once a redirect leaves the first URL's origin
+/// (scheme, host and port). The timeout covers all hops together.
+/// `nethttp_response_url()` is the final URL and
+/// `nethttp_response_redirect_count()` the hops followed.
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_options_set_max_redirects(
+    options: *mut nethttp_options,
+    max: c_uint,
+) -> nethttp_result {
+    guard_result(|| {
+        options_mut(options)?.set_max_redirects(max);
+        Ok(())
+    })
+}
+
+/// With `on` non-zero (the default) requests say which compressions they
+/// accept (`Accept-Encoding:` with gzip and deflate, and br and zstd where
+/// `nethttp_features()` lists them) and bodies come decoded;
+/// `nethttp_options_set_max_body()` then counts decoded bytes, so a
+/// compression bomb stops at the limit. With `on` 0 no Accept-Encoding of
+/// nethttp's is sent and nothing is decoded. A request that sets its own
+/// `Accept-Encoding` header gets the bytes as the server sent them.
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_options_set_decompress(
+    options: *mut nethttp_options,
+    on: c_int,
+) -> nethttp_result {
+    guard_result(|| {
+        options_mut(options)?.set_decompress(on != 0);
+        Ok(())
+    })
+}
+
+/// The HTTP versions `nethttp_options_set_http_version()` asks for.
+///
+/// cbindgen:prefix-with-name=false
+/// cbindgen:rename-all=None
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum nethttp_http_version {
+    /// HTTP/2 over TLS when the server offers it (ALPN), else HTTP/1.1;
+    /// HTTP/1.1 on plain http.
+    NETHTTP_HTTP_VERSION_DEFAULT = 0,
+    /// HTTP/1.1 only.
+    NETHTTP_HTTP_VERSION_1_1 = 1,
+    /// HTTP/2: over TLS through ALPN; on plain http by an upgrade (h2c)
+    /// that the server may decline.
+    NETHTTP_HTTP_VERSION_2 = 2,
+    /// HTTP/2 from the first byte without asking, for plain http servers
+    /// known to speak it.
+    NETHTTP_HTTP_VERSION_2_PRIOR_KNOWLEDGE = 3,
+}
+
+/// Asks for an HTTP version, a value of `enum nethttp_http_version`. By
+/// default, HTTPS requests negotiate HTTP/2 when the server offers it, and
+/// concurrent requests of a client to one HTTP/2 server share one
+/// connection (multiplexing: a new request waits for a connection being
+/// set up instead of opening its own). `nethttp_response_http_version()`
+/// says what was spoken.
+///
+/// `version` is an `int` so that any number is safe to pass.
+///
+/// Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
+/// is NULL; `NETHTTP_RESULT_INVALID_ARGUMENT` (options unchanged) for any
+/// other number, or an HTTP/2 version when the linked libcurl has no HTTP/2
+/// (see `nethttp_features()`).
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_options_set_http_version(
+    options: *mut nethttp_options,
+    version: c_int,
+) -> nethttp_result {
+    guard_result(|| {
+        let options = options_mut(options)?;
+        let version = match version {
+            0 => HttpVersion::Default,
+            1 => HttpVersion::Http11,
+            2 => HttpVersion::Http2,
+            3 => HttpVersion::Http2PriorKnowledge,
+            other => {
+                return Err(Error::new(
+                    nethttp_result::InvalidArgument,
+                    format!("{other} is not an enum nethttp_http_version"),
+                ))
+            }
+        };
+        if matches!(
+            version,
+            HttpVersion::Http2 | HttpVersion::Http2PriorKnowledge
+        ) && !crate::transport::has_http2()
+        {
+            return Err(Error::new(
+                nethttp_result::InvalidArgument,
+                "the linked libcurl has no HTTP/2 (nethttp_features() does not list http2)",
+            ));
+        }
+        options.set_http_version(version);
+        Ok(())
+    })
+}
+
+/// Retries a request up to `max_retries` times (0, the default: never) when
+/// it failed before any byte of a response came (connection refused, or
+/// closed or reset before the status line) or got a 429 or 503. Only
+/// idempotent methods are retried (GET, HEAD, PUT, DELETE, OPTIONS), never
+/// a POST, nor a body from a read callback. Waits between tries without
+/// blocking anything: `base_ms` before the first retry, doubling each time
+/// (at most 30 s), less up to half of it at random so that clients that
+/// failed together do not return together. A `Retry-After` (seconds or a
+/// date) is waited for instead, up to 60 s; a longer one is not waited for:
+/// that 429 or 503 is delivered. Cancel and destroy work during a wait. The
+/// timeout covers all tries together. `nethttp_response_retry_count()` says
+/// how many retries were made.
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_options_set_retry(
+    options: *mut nethttp_options,
+    max_retries: c_uint,
+    base_ms: u32,
+) -> nethttp_result {
+    guard_result(|| {
+        options_mut(options)?.set_retry(RetryPolicy {
+            max_retries,
+            base: Duration::from_millis(base_ms.into()),
+        });
+        Ok(())
+    })
+}
+
+/// Fails a request with `"timeout"` when fewer than `bytes_per_second`
+/// arrive (or leave) for `seconds` seconds in a row: for stalled transfers
+/// that a total timeout would wait out. 0 for either turns the limit off
+/// (the default).
+///
+/// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_options_set_low_speed(
+    options: *mut nethttp_options,
+    bytes_per_second: u32,
+    seconds: u32,
+) -> nethttp_result {
+    guard_result(|| {
+        let limit = (bytes_per_second > 0 && seconds > 0).then_some((bytes_per_second, seconds));
+        options_mut(options)?.set_low_speed(limit);
+        Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! `struct nethttp_response`: what the callback receives.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, c_int, c_uint, CStr};
 use std::ptr;
 
 use super::types::{
@@ -217,6 +217,29 @@ pub unsafe extern "C" fn nethttp_response_method(
     guard(ptr::null(), || {
         Ok(response_ref(response)?.method().as_ptr())
     })
+}
+
+/// The redirects followed on the way to this response (see
+/// `nethttp_options_set_max_redirects()`); 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_response_redirect_count(
+    response: *const nethttp_response,
+) -> c_uint {
+    guard(0, || Ok(response_ref(response)?.hops().redirects))
+}
+
+/// The retries made on the way to this response (see
+/// `nethttp_options_set_retry()`); 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_response_retry_count(response: *const nethttp_response) -> c_uint {
+    guard(0, || Ok(response_ref(response)?.hops().retries))
+}
+
+/// The HTTP version of the response: 10, 11, 20 or 30 for HTTP/1.0, 1.1, 2
+/// and 3; 0 when no response came (a failure) or for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn nethttp_response_http_version(response: *const nethttp_response) -> c_int {
+    guard(0, || Ok(response_ref(response)?.http_version()))
 }
 
 /// Frees a response returned by `nethttp_fetch()`, with its strings. NULL is

@@ -361,6 +361,27 @@ pub type nethttp_callback = Option<
 pub type nethttp_observer =
     Option<unsafe extern "C" fn(response: *const nethttp_response, userdata: *mut c_void)>;
 
+/// Receives a streamed response body chunk by chunk: see
+/// `nethttp_options_set_data_callback()`. Returns 0 to go on,
+/// `NETHTTP_DATA_PAUSE` to pause, anything else to abort.
+#[allow(non_camel_case_types)]
+pub type nethttp_data_callback = Option<
+    unsafe extern "C" fn(
+        data: *const c_char,
+        len: usize,
+        head: *const nethttp_response,
+        userdata: *mut c_void,
+    ) -> c_int,
+>;
+
+/// Produces a request body as it is sent: see
+/// `nethttp_options_set_body_callback()`. Returns the bytes written into
+/// `buffer` (at most `capacity`), 0 at the end, -1 to abort.
+#[allow(non_camel_case_types)]
+pub type nethttp_read_callback = Option<
+    unsafe extern "C" fn(buffer: *mut c_char, capacity: usize, userdata: *mut c_void) -> isize,
+>;
+
 /// A C pointer the caller vouches for being usable on whichever thread runs
 /// callbacks (the header says which).
 #[derive(Clone, Copy)]
