@@ -330,27 +330,21 @@ impl Request {
         let mut state = lock(&self.state);
         loop {
             match &mut *state {
+                // A callback or data callback runs: from inside it, the
+                // request ends when it returns (`end_callback`,
+                // `end_chunk`); another thread waits for it.
                 State::InCallback {
                     thread,
                     destroy_requested,
                     waited_for,
-                } => {
-                    if *thread == current_thread() {
-                        *destroy_requested = true;
-                        return Ended::Alive;
-                    }
-                    *waited_for = true;
-                    state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
                 }
-                State::InChunk {
+                | State::InChunk {
                     thread,
                     destroy_requested,
                     waited_for,
                     ..
                 } => {
                     if *thread == current_thread() {
-                        // From inside the data callback: the transfer ends
-                        // when it returns (`end_chunk`).
                         *destroy_requested = true;
                         return Ended::Alive;
                     }
