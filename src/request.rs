@@ -465,6 +465,38 @@ mod tests {
     }
 
     #[test]
+    fn data_callbacks_keep_the_final_callback_pending() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        assert!(request.begin_chunk());
+        assert!(!request.is_settled());
+        assert_eq!(request.end_chunk(), Ended::Alive);
+        assert_eq!(in_flight.count(), 1, "still pending");
+        // Destroyed from inside a data callback: over when it returns, and
+        // neither data callbacks nor the callback come after.
+        assert!(request.begin_chunk());
+        assert_eq!(request.destroy(), Ended::Alive);
+        assert_eq!(request.end_chunk(), Ended::Over);
+        assert_eq!(in_flight.count(), 0);
+        assert!(!request.begin_chunk());
+        assert!(request.begin_callback().is_none());
+        assert_eq!(cancels.load(Ordering::SeqCst), 0, "the transfer ends by itself");
+    }
+
+    #[test]
+    fn a_shutdown_during_a_data_callback_ends_the_request() {
+        let cancels = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(InFlight::default());
+        let request = request(&cancels, &in_flight);
+        assert!(request.begin_chunk());
+        request.forget();
+        assert_eq!(in_flight.count(), 0);
+        assert_eq!(request.end_chunk(), Ended::Over);
+        assert!(request.begin_callback().is_none());
+    }
+
+    #[test]
     fn destroy_before_the_callback_cancels_and_drops_it() {
         let cancels = Arc::new(AtomicUsize::new(0));
         let in_flight = Arc::new(InFlight::default());
