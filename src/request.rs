@@ -481,7 +481,11 @@ mod tests {
         assert_eq!(in_flight.count(), 0);
         assert!(!request.begin_chunk());
         assert!(request.begin_callback().is_none());
-        assert_eq!(cancels.load(Ordering::SeqCst), 0, "the transfer ends by itself");
+        assert_eq!(
+            cancels.load(Ordering::SeqCst),
+            0,
+            "the transfer ends by itself"
+        );
     }
 
     #[test]

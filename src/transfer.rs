@@ -68,6 +68,7 @@ pub struct Collector {
     skip: usize,
     /// Status and version from the status line of the response coming in.
     status: i32,
+    saw_status_line: bool,
     http_version: i32,
     /// This response is a redirect or a retry that will be followed: its
     /// body is nobody's.
@@ -160,6 +161,7 @@ impl Collector {
             .and_then(|w| std::str::from_utf8(w).ok())
             .and_then(|w| w.trim().parse().ok())
             .unwrap_or(0);
+        self.saw_status_line = true;
         self.discard_body = false;
         self.plan = None;
     }
@@ -884,12 +886,23 @@ fn has_peer(easy: &Easy2<Collector>) -> bool {
 /// failed connect); those become -1. On a reused connection DNS, CONNECT
 /// (and TLS for https) happened before this request and took none of its
 /// time: 0, whatever small figure libcurl measured.
-fn timings(easy: &Easy2<Collector>, https: bool) -> Timings {
+fn timings(easy: &Easy2<Collector>, https: bool, connect_failed: bool) -> Timings {
     let total = time_info(easy, CURLINFO_TOTAL_TIME_T).max(0);
     let phase = |info| match time_info(easy, info) {
         t if t > 0 => t.min(total),
         _ => -1,
     };
+    if connect_failed {
+        // libcurl 8 reports phase times of a connection that was refused.
+        let dns = phase(CURLINFO_NAMELOOKUP_TIME_T);
+        return Timings {
+            dns,
+            connect: -1,
+            tls: -1,
+            first_byte: -1,
+            total: total.max(dns),
+        };
+    }
     let first_byte = phase(CURLINFO_STARTTRANSFER_TIME_T);
     let connected = first_byte >= 0 || has_peer(easy);
     let reused = connected && long_info(easy, CURLINFO_NUM_CONNECTS) == 0;
@@ -1076,7 +1089,11 @@ pub(crate) fn finish(
         .to_bytes()
         .get(..6)
         .is_some_and(|s| s.eq_ignore_ascii_case(b"https:"));
-    let timings = timings(&easy, https);
+    let connect_failed = matches!(
+        &outcome,
+        Outcome::Completed(Err(e)) if e.is_couldnt_connect()
+    );
+    let timings = timings(&easy, https, connect_failed);
     let collector = std::mem::take(easy.get_mut());
     let hops = collector.policy.hops;
     let result = match outcome {
@@ -1153,12 +1170,18 @@ pub(crate) fn finish(
         // libcurl takes any number after "HTTP/2 " as the status ("HTTP/2 0",
         // "HTTP/2 -5"): not HTTP, and a success with status 0 would read as
         // a failure in C. Found by fuzz/targets/fuzz_response.c.
-        Ok(()) if !(100..=999).contains(&status) => {
+        Ok(())
+            if !(100..=999).contains(&status)
+                || (collector.saw_status_line && !(100..=999).contains(&collector.status)) =>
+        {
             // CURLE_WEIRD_SERVER_REPLY (8), by its old name in curl-sys.
             let mut error = curl::Error::new(curl_sys::CURLE_FTP_WEIRD_SERVER_REPLY);
-            error.set_extra(format!(
-                "the status line has no valid status code ({status})"
-            ));
+            let code = if collector.saw_status_line {
+                collector.status
+            } else {
+                status as i32
+            };
+            error.set_extra(format!("the status line has no valid status code ({code})"));
             (Err(error), Some(nethttp_result::ProtocolError))
         }
         other => (other, None),
