@@ -1498,9 +1498,12 @@ enum nethttp_result nethttp_options_set_data_callback(struct nethttp_options *op
                                                       void *userdata);
 
 /**
- * Lets a transfer paused by its data callback (`NETHTTP_DATA_PAUSE`) go on.
- * Any thread may call it, also the data callback itself. Does nothing when
- * the request is not paused or has ended, or when `request` is stale.
+ * Lets a transfer paused by its data callback (`NETHTTP_DATA_PAUSE`) go on:
+ * the next chunk comes (on the engine thread, or in dispatch mode in the
+ * next `nethttp_client_dispatch()`). Any thread may call it once the data
+ * callback has returned `NETHTTP_DATA_PAUSE`, also from inside another
+ * callback. Does nothing when the request is not paused or has ended, or
+ * when `request` is stale.
  *
  * Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
  */
