@@ -17,7 +17,9 @@ use crate::id::RequestId;
 use crate::libcurl_bugs;
 use crate::options::{CaSource, HeaderValue, HttpVersion, Options};
 use crate::pool::HandlePool;
+use crate::proxy_env;
 use crate::response::{Failure, Hops, Response, Timings};
+use crate::shared_headers::{self, USER_AGENT_LINE};
 use crate::stream::{BodyStream, ChunkTarget, ChunkVerdict};
 use crate::transport::{self, Proxy, TlsVersion};
 use crate::url_cache::{ParsedUrl, UrlCache};
@@ -25,7 +27,6 @@ use std::sync::Arc;
 
 /// Sent unless the caller sets its own User-Agent.
 pub const USER_AGENT: &str = concat!("nethttp/", env!("CARGO_PKG_VERSION"));
-const USER_AGENT_LINE: &str = concat!("User-Agent: nethttp/", env!("CARGO_PKG_VERSION"));
 /// Prosody's default for a request with a body.
 const DEFAULT_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
@@ -55,6 +56,9 @@ pub struct Collector {
     out_of_memory: bool,
     /// The version of the options the handle was configured for (see `HandlePool::take`).
     options_version: u64,
+    /// The handle was configured while the environment named no proxy
+    /// (so with "no proxy" set; see `set_transport`).
+    environment_direct: bool,
     /// The method the request sends, for `Response::method`.
     method: Cow<'static, CStr>,
     /// The URL given to libcurl with CURLOPT_CURLU, alive while it may read it.
@@ -457,20 +461,22 @@ fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
 
 /// The header list: the caller's headers, then the defaults they did not
 /// override; `None` when there is nothing to send beyond libcurl's own.
+/// Whether nethttp sends its own Accept-Encoding line (and libcurl decodes).
+fn sends_accept_encoding(options: &Options) -> bool {
+    options.decompress()
+        && options.header("Accept-Encoding").is_none()
+        && !crate::transport::content_encodings().is_empty()
+}
+
 fn header_list(options: &Options, cookie: Option<&str>) -> Result<Option<List>, curl::Error> {
     let mut list = List::new();
-    // A header line, not CURLOPT_USERAGENT: libcurl formats that option anew
-    // for every transfer (about 5,000 instructions), a list line it copies.
     if options.header("User-Agent").is_none() {
         list.append(USER_AGENT_LINE)?;
     }
     // Our own line when libcurl decodes: it would format its
     // Accept-Encoding line anew for every transfer; given a line, it sends
     // that one and still decodes.
-    if options.decompress()
-        && options.header("Accept-Encoding").is_none()
-        && !crate::transport::content_encodings().is_empty()
-    {
+    if sends_accept_encoding(options) {
         list.append(crate::transport::accept_encoding_line())?;
     }
     for (name, value) in options.headers() {
@@ -539,7 +545,22 @@ fn unset_option(easy: &Easy2<Collector>, option: curl_sys::CURLoption) -> Result
 /// or reset handle has libcurl's defaults for everything else.
 fn set_transport(easy: &mut Easy2<Collector>, options: &Options) -> Result<(), Error> {
     match options.proxy() {
-        Proxy::Environment => {}
+        Proxy::Environment => {
+            // No proxy variable set: say "no proxy" so that libcurl does not
+            // look through the environment again (`proxy_env`). Set or unset
+            // each time: a pooled handle may have run under the other case.
+            let direct = !proxy_env::names_a_proxy();
+            easy.get_mut().environment_direct = direct;
+            if direct {
+                easy.proxy("").map_err(setup_error)?;
+                if options.no_proxy().is_none() {
+                    easy.noproxy("").map_err(setup_error)?;
+                }
+            } else {
+                unset_option(easy, curl_sys::CURLOPT_PROXY)?;
+                unset_option(easy, curl_sys::CURLOPT_NOPROXY)?;
+            }
+        }
         // An empty proxy turns the environment's proxy off too.
         Proxy::Direct => easy.proxy("").map_err(setup_error)?,
         Proxy::Url(url) => easy.proxy(url).map_err(setup_error)?,
@@ -701,6 +722,11 @@ pub(crate) fn prepare(
         .cookies
         .and_then(|jar| jar.header(&cookie_url(url)?, std::time::SystemTime::now()));
     // With a cookie jar the header list changes from request to request.
+    // A pooled handle set up while the environment named no proxy must not
+    // keep "no proxy" once it names one (and the other way round).
+    let configured = configured
+        && (options.proxy() != &Proxy::Environment
+            || easy.get_ref().environment_direct != proxy_env::names_a_proxy());
     if configured && resources.cookies.is_none() {
         // A handle that last ran a request with these very options still has
         // every option below: only the URL changes.
@@ -777,6 +803,19 @@ pub(crate) fn prepare(
         Some("POST") => {}
         Some(method) => easy.custom_request(method).map_err(setup_error)?,
         None => {}
+    }
+    // A request with no header, cookie or body of its own sends the same
+    // lines as every other such request: the list is shared.
+    let shared = (options.headers().is_empty() && cookie.is_none() && !options.has_body())
+        .then(|| shared_headers::list(sends_accept_encoding(options)))
+        .flatten();
+    if let Some(shared) = shared {
+        // SAFETY: live handle; the shared list lives as long as the process.
+        let code = unsafe { curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTPHEADER, shared) };
+        if code != curl_sys::CURLE_OK {
+            return Err(setup_error(curl::Error::new(code)));
+        }
+        return Ok(easy);
     }
     let list = libcurl_bugs::or_out_of_memory("the header list", || {
         header_list(options, cookie.as_deref())
@@ -1227,6 +1266,29 @@ pub(crate) fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shared_list_has_the_lines_a_plain_request_would_build() {
+        let lines = |list: &List| -> Vec<Vec<u8>> { list.iter().map(<[u8]>::to_vec).collect() };
+        let shared_lines = |decoding: bool| -> Vec<Vec<u8>> {
+            let mut out = Vec::new();
+            let mut node = shared_headers::list(decoding).unwrap();
+            while !node.is_null() {
+                // SAFETY: the shared list, never freed.
+                unsafe {
+                    out.push(CStr::from_ptr((*node).data).to_bytes().to_vec());
+                    node = (*node).next;
+                }
+            }
+            out
+        };
+        let mut options = Options::new();
+        let built = header_list(&options, None).unwrap().unwrap();
+        assert_eq!(lines(&built), shared_lines(sends_accept_encoding(&options)));
+        options.set_decompress(false);
+        let built = header_list(&options, None).unwrap().unwrap();
+        assert_eq!(lines(&built), shared_lines(false));
+    }
 
     #[test]
     fn announced_lengths_reserve_at_most_the_cap() {
