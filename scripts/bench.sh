@@ -15,6 +15,13 @@
 #                              writes BUILD_DIR/callgrind/ (installs valgrind)
 #   scripts/bench.sh [--smoke] -- ARGS   passes ARGS on to nethttp_bench
 #                              (e.g. -- --only throughput --rounds 3)
+#   NETHTTP_BENCH_CURL=bundled scripts/bench.sh [any of the above]
+#                              both sides on the libcurl 8.x that curl-sys
+#                              bundles (-DNETHTTP_BUNDLED_CURL=ON; nethttp then
+#                              reuses easy handles), built in build-bench-bundled/;
+#                              a full run writes bench/results-bundled.md and
+#                              bench/throughput-bundled.svg, and leaves the
+#                              READMEs alone. Default: system (Debian's libcurl)
 #
 # Installs what is missing from Debian's packages (nginx, its echo module,
 # libcurl4-openssl-dev, and what scripts/ensure-tools.sh installs), saying
@@ -40,11 +47,21 @@ while [ $# -gt 0 ]; do
         --smoke) mode=smoke ;;
         --callgrind) mode=callgrind ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
+
+# Which libcurl both sides use: the system's (nethttp links libcurl.so, the
+# raw side too) or the one curl-sys bundles (static in libnethttp, and the
+# same libcurl.a linked into the raw side; see bench/CMakeLists.txt).
+curl_kind="${NETHTTP_BENCH_CURL:-system}"
+case "$curl_kind" in
+    system) bundled=OFF ;;
+    bundled) bundled=ON; export NETHTTP_BUNDLED_CURL=ON ;;  # ensure-tools.sh: no libcurl4-openssl-dev needed
+    *) echo "bench.sh: NETHTTP_BENCH_CURL must be system or bundled, not $curl_kind" >&2; exit 2 ;;
+esac
 
 . scripts/ensure-tools.sh
 
@@ -63,8 +80,10 @@ bench_install() {
     return "$rc"
 }
 nethttp_have nginx || bench_install "the HTTP server the benchmark runs against" nginx || exit 1
-dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 ||
-    bench_install "the raw libcurl side of the benchmark links the system's libcurl" libcurl4-openssl-dev || exit 1
+if [ "$curl_kind" = system ]; then
+    dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 ||
+        bench_install "the raw libcurl side of the benchmark links the system's libcurl" libcurl4-openssl-dev || exit 1
+fi
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 if [ ! -e "$echo_module" ]; then
     bench_install "nginx's echo module, for the slow and held responses" libnginx-mod-http-echo ||
@@ -72,12 +91,14 @@ if [ ! -e "$echo_module" ]; then
 fi
 
 # ---------------------------------------------------------------- build
-build_dir="${NETHTTP_BENCH_BUILD_DIR:-build-bench}"
+default_build_dir=build-bench
+[ "$curl_kind" = bundled ] && default_build_dir=build-bench-bundled
+build_dir="${NETHTTP_BENCH_BUILD_DIR:-$default_build_dir}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 build() {
     mkdir -p "$build_dir"
     if ! { cmake -S . -B "$build_dir" -DNETHTTP_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=Release \
-               -DNETHTTP_BUILD_TESTS=OFF -DNETHTTP_BUILD_EXAMPLES=OFF &&
+               -DNETHTTP_BUILD_TESTS=OFF -DNETHTTP_BUILD_EXAMPLES=OFF -DNETHTTP_BUNDLED_CURL="$bundled" &&
            cmake --build "$build_dir" --target nethttp_bench --parallel "$(nproc)"; } \
            > "$build_dir/bench-build.log" 2>&1; then
         if [ -z "${curl_sys_cleaned:-}" ] &&
@@ -98,20 +119,55 @@ build() {
 }
 build
 lib="$build_dir/cargo/release/libnethttp.so"
-if ! ldd "$lib" | grep 'libcurl\.so' >/dev/null; then
-    # Built before libcurl4-openssl-dev was there: curl-sys kept its bundled copy.
-    echo "bench.sh: libnethttp has a bundled libcurl; rebuilding curl-sys against the system's" >&2
-    cargo clean --manifest-path Cargo.toml --target-dir "$build_dir/cargo" --release \
-        -p curl-sys -p curl >/dev/null 2>&1 || true
-    build
-fi
-if ldd "$lib" | grep 'libcurl\.so' >/dev/null; then
-    same_curl="both sides use the system $(ldd "$lib" | awk '/libcurl\.so/ {print $3}')"
-else
-    same_curl="WARNING: libnethttp uses its own bundled libcurl, the raw side the system's"
-    echo "bench.sh: $same_curl" >&2
-fi
 bench="$build_dir/bench/nethttp_bench"
+if [ "$curl_kind" = system ]; then
+    if ! ldd "$lib" | grep 'libcurl\.so' >/dev/null; then
+        # Built before libcurl4-openssl-dev was there: curl-sys kept its bundled copy.
+        echo "bench.sh: libnethttp has a bundled libcurl; rebuilding curl-sys against the system's" >&2
+        cargo clean --manifest-path Cargo.toml --target-dir "$build_dir/cargo" --release \
+            -p curl-sys -p curl >/dev/null 2>&1 || true
+        build
+    fi
+    if ldd "$lib" | grep 'libcurl\.so' >/dev/null; then
+        same_curl="both sides use the system $(ldd "$lib" | awk '/libcurl\.so/ {print $3}')"
+    else
+        same_curl="WARNING: libnethttp uses its own bundled libcurl, the raw side the system's"
+        echo "bench.sh: $same_curl" >&2
+    fi
+else
+    # Both sides hold a static copy of the libcurl.a that curl-sys built:
+    # neither may load a libcurl.so, and both must hold the version string of
+    # the headers the raw side was compiled with (curl_version_info() returns
+    # it). The raw side's version at run time is checked against it too
+    # (check_raw_curl, after the run).
+    curl_version_h="$build_dir/bench/bundled-curl/include/curl/curlver.h"
+    bundled_version=$(sed -n 's/^#define LIBCURL_VERSION "\([^"]*\)".*/\1/p' "$curl_version_h" 2>/dev/null || true)
+    if [ -z "$bundled_version" ]; then
+        echo "bench.sh: no libcurl version in $curl_version_h (see $build_dir/bench-build.log)" >&2
+        exit 1
+    fi
+    # The linker may merge the string into the tail of "libcurl/VERSION".
+    version_re="(\\x00|libcurl/)$(printf '%s' "$bundled_version" | sed 's/[].[^$*+?(){}|\\]/\\&/g')\\x00"
+    for f in "$lib" "$bench"; do
+        if ldd "$f" | grep 'libcurl\.so' >/dev/null; then
+            echo "bench.sh: $f loads $(ldd "$f" | awk '/libcurl\.so/ {print $3}'), not the bundled libcurl" >&2
+            exit 1
+        fi
+        if ! LC_ALL=C grep -qaP "$version_re" "$f"; then
+            echo "bench.sh: $f holds no libcurl $bundled_version (the bundled headers' version)" >&2
+            exit 1
+        fi
+    done
+    same_curl="both sides use the bundled libcurl $bundled_version that curl-sys built (static in libnethttp.so, and the same libcurl.a linked into nethttp_bench for the raw side)"
+fi
+# check_raw_curl VERSION: the raw side's libcurl at run time (what the program
+# printed) must be the one checked above.
+check_raw_curl() {
+    if [ "$curl_kind" = bundled ] && [ "$1" != "$bundled_version" ]; then
+        echo "bench.sh: the raw side ran on libcurl '$1', not the bundled $bundled_version" >&2
+        exit 1
+    fi
+}
 
 # ---------------------------------------------------------------- sizes
 if [ "$mode" = smoke ]; then
@@ -128,6 +184,13 @@ else
     args=()
     out_dir="$root/bench"
     time_limit=3600
+fi
+# The bundled libcurl's results go next to the system's, not over them.
+results_name=results.md
+plot_name=throughput.svg
+if [ "$curl_kind" = bundled ]; then
+    results_name=results-bundled.md
+    plot_name=throughput-bundled.svg
 fi
 
 # 10,000 connections on each end: raise the descriptor limit as far as allowed.
@@ -311,6 +374,7 @@ if [ "$mode" = callgrind ]; then
                 --requests "$requests" --sides "$side" > /dev/null 2> "$out_dir/$side.c$c.log"
             collected=$(grep -o 'Collected : [0-9]*' "$out_dir/$side.c$c.log" | grep -o '[0-9]*$')
             per_request[$side]=$((collected / total))
+            check_raw_curl "$(sed -n 's/^nethttp .*, libcurl \([^ ]*\) (.*/\1/p' "$out_dir/$side.c$c.log" | head -n1)"
         done
         awk -v c="$c" -v n="${per_request[nethttp]}" -v r="${per_request[raw]}" \
             'BEGIN { printf "| c=%s | %.1fk | %.1fk | %.3f |\n", c, n / 1000, r / 1000, n / r }'
@@ -331,6 +395,7 @@ if [ "$mode" = callgrind ]; then
     echo "|---|--:|--:|--:|"
     awk -v s="$((download_size >> 20)) MiB" -v n="${per_download[nethttp]}" -v r="${per_download[raw]}" \
         'BEGIN { printf "| %s | %.1fM | %.1fM | %.3f |\n", s, n / 1e6, r / 1e6, n / r }'
+    echo "bench.sh: $same_curl" >&2
     echo "bench.sh: callgrind outputs in $out_dir (callgrind_annotate --inclusive=yes FILE)" >&2
     exit 0
 fi
@@ -361,9 +426,11 @@ fi
 
 # ---------------------------------------------------------------- results
 curl_version=$(awk -F'\t' '$1 == "versions" {print $3}' "$out_dir/data.tsv.tmp")
+check_raw_curl "${curl_version#libcurl }"
 nethttp_version=$(awk -F'\t' '$1 == "versions" {print $2}' "$out_dir/data.tsv.tmp")
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || true)
 cmdline="scripts/bench.sh"
+[ "$curl_kind" = bundled ] && cmdline="NETHTTP_BENCH_CURL=bundled $cmdline"
 [ "$mode" = smoke ] && cmdline="$cmdline --smoke"
 [ ${#extra[@]} -gt 0 ] && cmdline="$cmdline -- ${extra[*]}"
 {
@@ -383,14 +450,15 @@ cmdline="scripts/bench.sh"
     echo
     cat "$out_dir/table.md.tmp"
     echo
-    echo "![requests/s per concurrency level, nethttp and raw libcurl](throughput.svg)"
-} > "$out_dir/results.md"
-python3 bench/plot_throughput.py "$out_dir/data.tsv.tmp" "$out_dir/throughput.svg"
+    echo "![requests/s per concurrency level, nethttp and raw libcurl]($plot_name)"
+} > "$out_dir/$results_name"
+python3 bench/plot_throughput.py "$out_dir/data.tsv.tmp" "$out_dir/$plot_name"
 rm -f "$out_dir/table.md.tmp" "$out_dir/data.tsv.tmp"
 
 # A full run also refreshes the results section of bench/README.md, and of
-# README.md if it has one: whatever stands between the two marker lines.
-if [ "$mode" = full ]; then
+# README.md if it has one: whatever stands between the two marker lines. Not
+# with the bundled libcurl: those sections show the system's.
+if [ "$mode" = full ] && [ "$curl_kind" = system ]; then
     python3 - "$out_dir/results.md" bench/README.md README.md <<'EOF'
 import os, sys
 start, end = "<!-- bench-results:start -->", "<!-- bench-results:end -->"
@@ -410,4 +478,4 @@ for path in sys.argv[2:]:
     print("bench.sh: updated the results in", path, file=sys.stderr)
 EOF
 fi
-echo "bench.sh: done in ${elapsed}s; wrote $out_dir/results.md and $out_dir/throughput.svg" >&2
+echo "bench.sh: done in ${elapsed}s; wrote $out_dir/$results_name and $out_dir/$plot_name" >&2
