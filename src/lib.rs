@@ -28,7 +28,6 @@ mod limits;
 pub mod options;
 mod panic_quiet;
 mod poller;
-mod proxy_env;
 mod pool;
 mod redact;
 mod shared_headers;

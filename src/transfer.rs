@@ -17,7 +17,6 @@ use crate::id::RequestId;
 use crate::libcurl_bugs;
 use crate::options::{CaSource, HeaderValue, HttpVersion, Options};
 use crate::pool::HandlePool;
-use crate::proxy_env;
 use crate::response::{Failure, Hops, Response, Timings};
 use crate::shared_headers::{self, USER_AGENT_LINE};
 use crate::stream::{BodyStream, ChunkTarget, ChunkVerdict};
@@ -56,9 +55,6 @@ pub struct Collector {
     out_of_memory: bool,
     /// The version of the options the handle was configured for (see `HandlePool::take`).
     options_version: u64,
-    /// The handle was configured while the environment named no proxy
-    /// (so with "no proxy" set; see `set_transport`).
-    environment_direct: bool,
     /// The method the request sends, for `Response::method`.
     method: Cow<'static, CStr>,
     /// The URL given to libcurl with CURLOPT_CURLU, alive while it may read it.
@@ -545,22 +541,7 @@ fn unset_option(easy: &Easy2<Collector>, option: curl_sys::CURLoption) -> Result
 /// or reset handle has libcurl's defaults for everything else.
 fn set_transport(easy: &mut Easy2<Collector>, options: &Options) -> Result<(), Error> {
     match options.proxy() {
-        Proxy::Environment => {
-            // No proxy variable set: say "no proxy" so that libcurl does not
-            // look through the environment again (`proxy_env`). Set or unset
-            // each time: a pooled handle may have run under the other case.
-            let direct = !proxy_env::names_a_proxy();
-            easy.get_mut().environment_direct = direct;
-            if direct {
-                easy.proxy("").map_err(setup_error)?;
-                if options.no_proxy().is_none() {
-                    easy.noproxy("").map_err(setup_error)?;
-                }
-            } else {
-                unset_option(easy, curl_sys::CURLOPT_PROXY)?;
-                unset_option(easy, curl_sys::CURLOPT_NOPROXY)?;
-            }
-        }
+        Proxy::Environment => {}
         // An empty proxy turns the environment's proxy off too.
         Proxy::Direct => easy.proxy("").map_err(setup_error)?,
         Proxy::Url(url) => easy.proxy(url).map_err(setup_error)?,
@@ -722,11 +703,6 @@ pub(crate) fn prepare(
         .cookies
         .and_then(|jar| jar.header(&cookie_url(url)?, std::time::SystemTime::now()));
     // With a cookie jar the header list changes from request to request.
-    // A pooled handle set up while the environment named no proxy must not
-    // keep "no proxy" once it names one (and the other way round).
-    let configured = configured
-        && (options.proxy() != &Proxy::Environment
-            || easy.get_ref().environment_direct != proxy_env::names_a_proxy());
     if configured && resources.cookies.is_none() {
         // A handle that last ran a request with these very options still has
         // every option below: only the URL changes.
