@@ -106,6 +106,11 @@ struct config {
     const char *data;
     unsigned workloads;
     int sides; /* 1 nethttp, 2 raw libcurl, 3 both (profiling aid) */
+    /* Work the raw loop also does, to measure what it costs (profiling aid):
+     * RAW_ACCEPT_ENCODING sends nethttp's Accept-Encoding line and lets
+     * libcurl decode; RAW_FRESH_HANDLES uses a new easy handle per request,
+     * as nethttp must on libcurl < 8.1 (src/libcurl_bugs.rs). */
+    int raw_as_nethttp;
     char small_url[512];
     char post_url[512];
     char big_url[512];
@@ -372,6 +377,28 @@ struct raw_xfer {
     long idx;
 };
 
+enum { RAW_ACCEPT_ENCODING = 1, RAW_FRESH_HANDLES = 2 };
+
+/* The encodings nethttp asks for, in its order ("deflate, gzip, br, zstd"
+ * as far as the libcurl in use decodes them). */
+static const char *raw_encodings(void)
+{
+    static char list[64];
+    if (!list[0]) {
+        const char *names[] = {"deflate", "gzip", "br", "zstd"};
+        char features[512];
+        snprintf(features, sizeof features, " %s ", nethttp_features());
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            char word[16];
+            snprintf(word, sizeof word, " %s ", names[i]);
+            if (strstr(features, word))
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         list[0] ? ", " : "", names[i]);
+        }
+    }
+    return list;
+}
+
 struct raw_client {
     CURLM *multi;
     struct curl_slist *get_headers;
@@ -442,8 +469,14 @@ static void raw_client_init(struct raw_client *c)
     char ua[64];
     snprintf(ua, sizeof ua, "User-Agent: nethttp/%s", nethttp_version());
     c->get_headers = append_header(NULL, ua);
-    c->get_headers = append_header(c->get_headers, "Expect:");
     c->post_headers = append_header(NULL, ua);
+    if (cfg.raw_as_nethttp & RAW_ACCEPT_ENCODING) {
+        char ae[96];
+        snprintf(ae, sizeof ae, "Accept-Encoding: %s", raw_encodings());
+        c->get_headers = append_header(c->get_headers, ae);
+        c->post_headers = append_header(c->post_headers, ae);
+    }
+    c->get_headers = append_header(c->get_headers, "Expect:");
     c->post_headers = append_header(c->post_headers,
                                     "Content-Type: application/x-www-form-urlencoded");
     c->post_headers = append_header(c->post_headers, "Expect:");
@@ -473,6 +506,8 @@ static void raw_easy_init(const struct raw_client *c, struct raw_xfer *x)
         curl_easy_setopt(x->easy, CURLOPT_CAINFO, c->ca_file);
         curl_easy_setopt(x->easy, CURLOPT_CAPATH, (char *)NULL);
     }
+    if (cfg.raw_as_nethttp & RAW_ACCEPT_ENCODING)
+        curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, raw_encodings());
 }
 
 static void raw_client_reserve(struct raw_client *c, long n)
@@ -513,8 +548,17 @@ static void raw_client_free(struct raw_client *c)
 /* Sets up request number `idx` on a (re)used easy handle and adds it. */
 static void raw_start(struct raw_client *c, struct raw_xfer *x, const struct job *j, long idx)
 {
-    x->idx = idx;
     x->t_start = now_s();
+    if ((cfg.raw_as_nethttp & RAW_FRESH_HANDLES) && x->easy) {
+        /* A new handle in place of the last one; the body buffer stays. */
+        char *buf = x->buf;
+        size_t cap = x->cap;
+        curl_easy_cleanup(x->easy);
+        raw_easy_init(c, x);
+        x->buf = buf;
+        x->cap = cap;
+    }
+    x->idx = idx;
     x->len = 0;
     x->sum = 0;
     if (x->stream != j->stream) {
@@ -1877,7 +1921,11 @@ static void usage(void)
           "  --idle LIST           idle transfers beside c=10 active ones (1000,5000)\n"
           "  --markdown FILE       write the table there too\n"
           "  --data FILE           write plot data (TSV) there\n"
-          "  --sides nethttp|raw   run one side only (for profiling; no ratios then)\n",
+          "  --sides nethttp|raw   run one side only (for profiling; no ratios then)\n"
+          "  --raw-as-nethttp LIST the raw loop also does what nethttp does, to measure its\n"
+          "                        cost (profiling aid): accept-encoding (nethttp's\n"
+          "                        Accept-Encoding line, libcurl decoding), fresh-handles\n"
+          "                        (a new easy handle per request, as nethttp on libcurl < 8.1)\n",
           stderr);
     exit(2);
 }
@@ -1987,6 +2035,17 @@ int main(int argc, char **argv)
             cfg.data = v;
         else if (!strcmp(a, "--sides"))
             cfg.sides = !strcmp(v, "nethttp") ? 1 : !strcmp(v, "raw") ? 2 : 3;
+        else if (!strcmp(a, "--raw-as-nethttp")) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", v);
+            for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+                if (!strcmp(tok, "accept-encoding"))
+                    cfg.raw_as_nethttp |= RAW_ACCEPT_ENCODING;
+                else if (!strcmp(tok, "fresh-handles"))
+                    cfg.raw_as_nethttp |= RAW_FRESH_HANDLES;
+                else
+                    usage();
+        }
         else if (!strcmp(a, "--child"))
             child = v;
         else if (!strcmp(a, "--side"))

@@ -55,8 +55,12 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions -Coverflow-checks -Cforce-frame-pointers=yes"
 echo "fuzz.sh: building the instrumented library in $out/cargo" >&2
+# rustc's note that it wrote the native libraries' list is dropped (the
+# list is read below); any other message is shown.
 cargo rustc --quiet --release --lib --crate-type staticlib --target "$host" --target-dir "$out/cargo" \
-    -- --print "native-static-libs=$out/native-static-libs.txt"
+    -- --print "native-static-libs=$out/native-static-libs.txt" \
+    2> >(grep -v -E '^note: (native artifacts to link against have been written to|Link against the following native artifacts|native-static-libs:)' |
+        sed '/^$/d' >&2)
 unset RUSTFLAGS
 lib="$out/cargo/$host/release/libnethttp.a"
 # rustc writes "note: native-static-libs: -lcurl -lssl ..." (the prefix varies by version).
