@@ -691,7 +691,10 @@ pub(crate) fn prepare(
     // the string nor formats one from the handle (it does when either is
     // missing); 8.x formats the string from the handle but still skips the
     // parse.
-    easy.url(url).map_err(setup_error)?;
+    let code = set_str_option(&easy, curl_sys::CURLOPT_URL, parsed.text());
+    if code != curl_sys::CURLE_OK {
+        return Err(setup_error(curl::Error::new(code)));
+    }
     // SAFETY: live handle; the transfer keeps `parsed` alive (in the
     // collector) for as long as libcurl may read it.
     let code = unsafe { curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw()) };
@@ -733,8 +736,14 @@ pub(crate) fn prepare(
     if decoding {
         // The encodings by name, not "": libcurl would build that list
         // anew for every handle.
-        easy.accept_encoding(crate::transport::content_encodings())
-            .map_err(setup_error)?;
+        let code = set_str_option(
+            &easy,
+            curl_sys::CURLOPT_ACCEPT_ENCODING,
+            crate::transport::content_encodings_c(),
+        );
+        if code != curl_sys::CURLE_OK {
+            return Err(setup_error(curl::Error::new(code)));
+        }
     }
     if let (Some(max_body), false, false) = (options.max_body(), streamed, decoding) {
         // Refuses an announced Content-Length early; the collector checks

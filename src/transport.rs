@@ -4,7 +4,7 @@
 //! connections may be shared, and says what the linked libcurl can do.
 
 use std::collections::HashMap;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -352,6 +352,13 @@ pub fn content_encodings() -> &'static str {
             .collect::<Vec<_>>()
             .join(", ")
     })
+}
+
+/// `content_encodings()` as a C string, for CURLOPT_ACCEPT_ENCODING.
+pub(crate) fn content_encodings_c() -> &'static CStr {
+    static ENCODINGS: OnceLock<CString> = OnceLock::new();
+    // The names come from libcurl's feature words: no NUL byte.
+    ENCODINGS.get_or_init(|| CString::new(content_encodings()).unwrap_or_default())
 }
 
 /// The `Accept-Encoding` request header line nethttp sends when it decodes.

@@ -61,6 +61,9 @@ const MAX_CACHED: usize = 256;
 /// One URL as libcurl parsed it.
 pub(crate) struct ParsedUrl {
     handle: *mut CurlUrlHandle,
+    /// The URL as given, for CURLOPT_URL (set beside the handle, so that
+    /// libcurl 7.x neither parses it again nor formats it from the handle).
+    text: CString,
 }
 
 // SAFETY: the handle is never changed after `parse`, and libcurl only reads
@@ -81,13 +84,13 @@ impl ParsedUrl {
                 "libcurl could not allocate a URL handle",
             ));
         }
-        let parsed = ParsedUrl { handle };
+        let parsed = ParsedUrl { handle, text };
         // SAFETY: live handle; libcurl copies the string.
         let code = unsafe {
             curl_url_set(
                 handle,
                 CURLUPART_URL,
-                text.as_ptr(),
+                parsed.text.as_ptr(),
                 CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME,
             )
         };
@@ -115,6 +118,11 @@ impl ParsedUrl {
     /// The handle for `CURLOPT_CURLU`; valid while `self` is.
     pub(crate) fn raw(&self) -> *mut libc::c_void {
         self.handle.cast()
+    }
+
+    /// The URL as given, for `CURLOPT_URL`.
+    pub(crate) fn text(&self) -> &std::ffi::CStr {
+        &self.text
     }
 }
 
