@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "hold_server.h"
 #include "test_util.h"
 
 #define IN_FLIGHT 10000
@@ -58,74 +59,9 @@ static void *issuer(void *arg) {
     return NULL;
 }
 
-/* A server in a child process of its own (its own descriptor limit) that
- * accepts everything and answers each request HOLD_MS after it arrived, so
- * that all requests are in flight together. The Python test server accepts
- * too slowly for 10,000 connections at once. */
+/* Each request is held this long by the hold server, so that all are in
+ * flight together. */
 #define HOLD_MS 2000
-
-struct held {
-    int fd;
-    double due; /* 0 until the request head arrived */
-    size_t seen;
-    char tail[4];
-};
-
-static void hold_server(int listener) {
-    static struct held conns[IN_FLIGHT + 64];
-    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-    struct epoll_event ev, events[256];
-    int epfd = epoll_create1(0), nconns = 0, i, n;
-    fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
-    ev.events = EPOLLIN;
-    ev.data.u32 = UINT32_MAX;
-    epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &ev);
-    for (;;) {
-        double now;
-        n = epoll_wait(epfd, events, 256, 20);
-        for (i = 0; i < n; i++) {
-            uint32_t k = events[i].data.u32;
-            if (k == UINT32_MAX) {
-                int fd;
-                while (nconns < IN_FLIGHT + 64 && (fd = accept(listener, NULL, NULL)) >= 0) {
-                    conns[nconns].fd = fd;
-                    conns[nconns].due = 0;
-                    ev.events = EPOLLIN;
-                    ev.data.u32 = (uint32_t)nconns++;
-                    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-                }
-            } else {
-                char buf[4096];
-                ssize_t got = read(conns[k].fd, buf, sizeof buf);
-                ssize_t j;
-                if (got <= 0) {
-                    epoll_ctl(epfd, EPOLL_CTL_DEL, conns[k].fd, NULL);
-                    close(conns[k].fd);
-                    conns[k].fd = -1;
-                    continue;
-                }
-                /* The head ends at CRLF CRLF; no bodies are sent here. */
-                for (j = 0; j < got; j++) {
-                    memmove(conns[k].tail, conns[k].tail + 1, 3);
-                    conns[k].tail[3] = buf[j];
-                    if (memcmp(conns[k].tail, "\r\n\r\n", 4) == 0) {
-                        conns[k].due = test_now_ms() + HOLD_MS;
-                    }
-                }
-            }
-        }
-        now = test_now_ms();
-        for (i = 0; i < nconns; i++) {
-            if (conns[i].fd >= 0 && conns[i].due > 0 && conns[i].due <= now) {
-                if (write(conns[i].fd, reply, sizeof reply - 1) < 0) {
-                    close(conns[i].fd);
-                    conns[i].fd = -1;
-                }
-                conns[i].due = 0;
-            }
-        }
-    }
-}
 
 static int wait_done(int expected, long timeout_ms) {
     double end = test_now_ms() + (double)timeout_ms;
@@ -140,7 +76,7 @@ int main(int argc, char **argv) {
     struct nethttp_options *options;
     pthread_t threads[ISSUERS];
     char url[256];
-    int i, raised, listener, hold_port = 0, status;
+    int i, raised, hold_port = 0;
     pid_t child;
     server = test_server_from_args(argc, argv);
 
@@ -171,15 +107,8 @@ int main(int argc, char **argv) {
     }
 
     /* 10,000 at once, each held 2 s by the server: all are in flight together. */
-    listener = test_loopback_listener(4096, &hold_port);
-    CHECK(listener >= 0);
-    fflush(NULL);
-    child = fork();
-    if (child == 0) {
-        hold_server(listener);
-        _exit(0);
-    }
-    close(listener);
+    child = hold_server_start(IN_FLIGHT + 64, HOLD_MS, &hold_port);
+    CHECK(child > 0);
     options = nethttp_options_new();
     nethttp_options_set_timeout_ms(options, 120000);
     test_url(url, sizeof url, hold_port, "/hold");
@@ -194,8 +123,7 @@ int main(int argc, char **argv) {
     if (raised) {
         CHECK_INT(atomic_load(&ok), IN_FLIGHT);
     }
-    kill(child, SIGKILL);
-    waitpid(child, &status, 0);
+    hold_server_stop(child);
 
     /* 8 threads issuing for a bounded time: every request comes back. */
     atomic_store(&done, 0);

@@ -32,6 +32,7 @@ use curl::easy::{Easy2, Handler};
 use curl::multi::{Easy2Handle, Events, Multi, WaitFd};
 
 use crate::id_map::IdMap;
+use crate::connection_cache::CacheLimit;
 use crate::poller::{self, Interest, Poller, Waker, Watched};
 
 /// Longest single wait when libcurl has no timeout pending: a safety net
@@ -98,7 +99,8 @@ pub(crate) struct EngineConfig {
     pub max_total_connections: usize,
     /// CURLMOPT_MAX_HOST_CONNECTIONS; 0 = no limit.
     pub max_host_connections: usize,
-    /// CURLMOPT_MAXCONNECTS: idle connections kept for reuse.
+    /// Idle connections kept for reuse beside those in use
+    /// (CURLMOPT_MAXCONNECTS follows: `connection_cache`).
     pub max_idle_connections: usize,
     /// Runs first on the engine thread (e.g. to mark the thread).
     pub on_thread_start: Option<Box<dyn FnOnce() + Send>>,
@@ -167,7 +169,8 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                 let timer = Arc::new(AtomicU64::new(NO_TIMEOUT));
                 let epoch = Instant::now();
                 let mut multi = Multi::new();
-                let _ = multi.set_max_connects(max_idle_connections);
+                let cache_limit = CacheLimit::new(max_idle_connections);
+                let _ = multi.set_max_connects(cache_limit.current());
                 if max_total_connections > 0 {
                     let _ = multi.set_max_total_connections(max_total_connections);
                 }
@@ -218,6 +221,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                     finished: Vec::new(),
                     ready: Vec::new(),
                     epoll: use_epoll,
+                    cache_limit,
                 }
                 .run();
                 drop(multi);
@@ -354,6 +358,8 @@ struct Engine<'a, H: Handler, D: Done<H>> {
     ready: Vec<poller::Ready>,
     /// Socket-action mode; perform/poll otherwise.
     epoll: bool,
+    /// CURLMOPT_MAXCONNECTS, following the transfers in flight.
+    cache_limit: CacheLimit,
 }
 
 impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
@@ -473,6 +479,7 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
                     return;
                 }
                 self.active.insert(id, Active { handle, done });
+                self.fit_connection_cache();
             }
             // The curl crate drops the handle when adding fails; `done` must
             // still run: it owns what the job is for.
@@ -537,7 +544,25 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
     }
 
     /// Removes a job's handle from the multi handle and calls its `done`.
+    /// Keeps room in libcurl's connection cache for every transfer in
+    /// flight plus the idle ones (`connection_cache`).
+    fn fit_connection_cache(&mut self) {
+        if let Some(limit) = self.cache_limit.update(self.active.len()) {
+            // SAFETY: the engine's live multi handle; a long option. (The
+            // curl crate's setter wants the multi mutably, which the
+            // engine only borrows.)
+            unsafe {
+                curl_sys::curl_multi_setopt(
+                    self.multi.raw(),
+                    curl_sys::CURLMOPT_MAXCONNECTS,
+                    limit.min(libc::c_long::MAX as usize) as libc::c_long,
+                );
+            }
+        }
+    }
+
     fn finish(&mut self, job: Active<H, D>, outcome: Outcome) {
+        self.fit_connection_cache();
         let Active { handle, done } = job;
         // remove2 fails only for a handle the multi does not hold, which
         // cannot happen here; `done` is dropped uncalled then.

@@ -10,6 +10,7 @@
 
 mod body_cache;
 pub mod client;
+mod connection_cache;
 mod cookie_jar;
 mod dispatch;
 pub mod encoding;

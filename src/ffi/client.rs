@@ -63,7 +63,9 @@ pub unsafe extern "C" fn nethttp_client_config_set_defaults(
 /// default for both). Requests over a limit wait in a queue until
 /// a connection is free; they are not failed. Time spent waiting counts
 /// towards a request's total timeout. Idle connections kept for reuse count
-/// towards neither limit.
+/// towards neither limit. Besides those in use, a client keeps up to 1,024
+/// idle connections open for reuse, however many transfers are in flight
+/// (libcurl closes one that was idle longer than 118 s).
 ///
 /// Returns `NETHTTP_RESULT_OK`, or `NETHTTP_RESULT_NULL_ARGUMENT`.
 #[no_mangle]
