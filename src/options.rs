@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{nethttp_result, Error};
@@ -37,7 +38,9 @@ pub enum HeaderValue {
 /// A request body: bytes held in memory, or a stream read as it is sent.
 #[derive(Clone, Debug)]
 pub enum Body {
-    Bytes(Vec<u8>),
+    /// Shared by every request made with these options (and their copies):
+    /// libcurl sends it from here, without a copy of its own.
+    Bytes(Arc<[u8]>),
     Stream(BodyStream),
 }
 
@@ -206,7 +209,7 @@ impl Options {
 
     /// A body makes the request a POST unless a method is set.
     pub fn set_body(&mut self, body: Option<&[u8]>) {
-        self.body = Some(body.map(|b| Body::Bytes(b.to_vec())));
+        self.body = Some(body.map(|b| Body::Bytes(Arc::from(b))));
         self.changed();
     }
 
@@ -218,6 +221,11 @@ impl Options {
 
     /// The body held in memory, if that is the kind of body set.
     pub fn body(&self) -> Option<&[u8]> {
+        self.shared_body().map(|bytes| &bytes[..])
+    }
+
+    /// The body held in memory, shared.
+    pub fn shared_body(&self) -> Option<&Arc<[u8]>> {
         match self.body.as_ref()?.as_ref()? {
             Body::Bytes(bytes) => Some(bytes),
             Body::Stream(_) => None,

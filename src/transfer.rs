@@ -83,6 +83,8 @@ pub struct Collector {
     aborted: Option<&'static str>,
     /// The body read as it is sent.
     upload: Option<Upload>,
+    /// The request body libcurl sends from (CURLOPT_POSTFIELDS, not copied).
+    post_body: Option<Arc<[u8]>>,
     /// Reading the body file failed: the message.
     file_error: Option<String>,
     /// The request this transfer is for (the head's `nethttp_response_request`).
@@ -415,6 +417,33 @@ fn setup_error(error: curl::Error) -> Error {
     )
 }
 
+/// POSTFIELDSIZE_LARGE and POSTFIELDS (not copied): `body` must outlive the
+/// transfer, which the collector sees to.
+fn set_post_fields(easy: &Easy2<Collector>, body: &Arc<[u8]>) -> Result<(), Error> {
+    // SAFETY: live handle; an off_t option, then a pointer libcurl reads
+    // while the transfer runs (the size first: without it libcurl would
+    // take the length of a C string).
+    let code = unsafe {
+        match curl_sys::curl_easy_setopt(
+            easy.raw(),
+            curl_sys::CURLOPT_POSTFIELDSIZE_LARGE,
+            body.len() as curl_sys::curl_off_t,
+        ) {
+            curl_sys::CURLE_OK => curl_sys::curl_easy_setopt(
+                easy.raw(),
+                curl_sys::CURLOPT_POSTFIELDS,
+                body.as_ptr().cast::<libc::c_void>(),
+            ),
+            code => code,
+        }
+    };
+    if code == curl_sys::CURLE_OK {
+        Ok(())
+    } else {
+        Err(setup_error(curl::Error::new(code)))
+    }
+}
+
 /// Sets a string option by number, for options the curl crate does not wrap.
 fn set_str_option(
     easy: &Easy2<Collector>,
@@ -704,6 +733,16 @@ pub(crate) fn prepare(
         return Err(setup_error(curl::Error::new(code)));
     }
     easy.get_mut().url = Some(parsed);
+    // A body in memory is sent from the options' shared bytes, kept alive by
+    // the collector for the transfer: libcurl makes no copy of its own. Set
+    // for every request, pooled handle or not, so that libcurl never points
+    // at bytes the collector no longer holds.
+    if let Some(body) = options.shared_body() {
+        set_post_fields(&easy, body)?;
+        easy.get_mut().post_body = Some(Arc::clone(body));
+    } else {
+        easy.get_mut().post_body = None;
+    }
     let cookie = resources
         .cookies
         .and_then(|jar| jar.header(&cookie_url(url)?, std::time::SystemTime::now()));
@@ -768,9 +807,9 @@ pub(crate) fn prepare(
     }
     set_http_version(&mut easy, options.http_version(), url)?;
     set_transport(&mut easy, options)?;
-    if let Some(body) = options.body() {
+    if options.body().is_some() {
+        // The bytes themselves were set above (`set_post_fields`).
         easy.post(true).map_err(setup_error)?;
-        easy.post_fields_copy(body).map_err(setup_error)?;
     } else if options.body_stream().is_some() {
         // Read through `Handler::read`; an unknown length (-1) goes chunked
         // on HTTP/1.1.
