@@ -172,6 +172,12 @@ pub unsafe extern "C" fn nethttp_options_set_body_callback(
 /// size then is the Content-Length. A read error during the transfer fails
 /// the request with `"file-error"`. A NULL `path` removes the body.
 ///
+/// The file is read on the client's engine thread, as libcurl sends it: a
+/// file on a slow disk or a network mount holds up the client's other
+/// transfers while a read waits. For such a file, a read callback
+/// (`nethttp_options_set_body_callback()`) that serves data already in memory
+/// keeps the engine free.
+///
 /// Returns `NETHTTP_RESULT_OK`; `NETHTTP_RESULT_NULL_ARGUMENT` if `options`
 /// is NULL; `NETHTTP_RESULT_INVALID_ARGUMENT` for an empty path or one that
 /// is not UTF-8; `NETHTTP_RESULT_FILE_ERROR` if the file cannot be opened
