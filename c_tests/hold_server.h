@@ -101,6 +101,27 @@ static inline pid_t hold_server_start(int max_conns, int hold_ms, int *port) {
     return child;
 }
 
+/* Makes `n` requests to the hold server on `port`, each with a timeout of
+ * `timeout_ms`, on `client` (NULL: the default client); returns how many
+ * were made. */
+static inline int hold_server_requests(struct nethttp_client *client, int port, int n, long timeout_ms,
+                                       nethttp_callback callback) {
+    struct nethttp_options *options = nethttp_options_new();
+    char url[256];
+    int made = 0;
+    nethttp_options_set_timeout_ms(options, timeout_ms);
+    test_url(url, sizeof url, port, "/hold");
+    while (made < n && (client ? nethttp_client_request(client, url, options, callback, NULL)
+                               : nethttp_request(url, options, callback, NULL)) != NULL) {
+        made++;
+    }
+    if (made < n) {
+        fprintf(stderr, "request %d to the hold server: %s\n", made, nethttp_last_error());
+    }
+    nethttp_options_free(options);
+    return made;
+}
+
 static inline void hold_server_stop(pid_t child) {
     int status;
     if (child > 0) {

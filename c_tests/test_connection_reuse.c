@@ -60,10 +60,8 @@ static int distinct_connections(struct nethttp_client *client, struct test_serve
 int main(int argc, char **argv) {
     struct test_server server = test_server_from_args(argc, argv);
     struct nethttp_client *client;
-    struct nethttp_options *options;
     struct rlimit limit;
-    char url[256];
-    int hold_port = 0, i, distinct;
+    int hold_port = 0, distinct;
     double end;
     pid_t child;
 
@@ -87,13 +85,7 @@ int main(int argc, char **argv) {
     /* HELD transfers held by another server, then the same requests. */
     child = hold_server_start(HELD + 64, HOLD_MS, &hold_port);
     CHECK(child > 0);
-    options = nethttp_options_new();
-    nethttp_options_set_timeout_ms(options, 60000);
-    test_url(url, sizeof url, hold_port, "/hold");
-    for (i = 0; i < HELD; i++) {
-        CHECK(nethttp_client_request(client, url, options, held_callback, NULL) != NULL);
-    }
-    nethttp_options_free(options);
+    CHECK_INT(hold_server_requests(client, hold_port, HELD, 60000, held_callback), HELD);
     test_sleep_ms(1500); /* all connected long before they are answered */
     distinct = distinct_connections(client, &server);
     printf("%d sequential requests beside %d in flight: %d connection(s)\n", SEQUENTIAL, HELD, distinct);

@@ -73,7 +73,6 @@ static int wait_done(int expected, long timeout_ms) {
 
 int main(int argc, char **argv) {
     struct rlimit limit;
-    struct nethttp_options *options;
     pthread_t threads[ISSUERS];
     char url[256];
     int i, raised, hold_port = 0;
@@ -109,13 +108,7 @@ int main(int argc, char **argv) {
     /* 10,000 at once, each held 2 s by the server: all are in flight together. */
     child = hold_server_start(IN_FLIGHT + 64, HOLD_MS, &hold_port);
     CHECK(child > 0);
-    options = nethttp_options_new();
-    nethttp_options_set_timeout_ms(options, 120000);
-    test_url(url, sizeof url, hold_port, "/hold");
-    for (i = 0; i < IN_FLIGHT; i++) {
-        CHECK(nethttp_request(url, options, load_callback, NULL) != NULL);
-    }
-    nethttp_options_free(options);
+    CHECK_INT(hold_server_requests(NULL, hold_port, IN_FLIGHT, 120000, load_callback), IN_FLIGHT);
     CHECK_INT(wait_done(IN_FLIGHT, 150000), IN_FLIGHT);
     printf("%d in flight: %d ok, %d clean failures, %d other\n", IN_FLIGHT, atomic_load(&ok),
            atomic_load(&clean_failures), atomic_load(&other_failures));
