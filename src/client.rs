@@ -127,7 +127,7 @@ struct Shared {
     is_default: bool,
     defaults: Options,
     engine: Arc<EngineHandle<Collector, RequestJob>>,
-    pool: HandlePool<Collector>,
+    pool: Arc<HandlePool<Collector>>,
     urls: UrlCache,
     cookies: Option<CookieJar>,
     /// A large body buffer kept for the next large body.
@@ -219,6 +219,8 @@ impl Client {
                 Delivery::Inline
             };
         let cookies = config.cookies.then(CookieJar::default);
+        let pool: Arc<HandlePool<Collector>> = Arc::default();
+        let idle_pool = Arc::clone(&pool);
         let engine = EngineHandle::spawn(EngineConfig {
             thread_name: "nethttp-engine".into(),
             stack_size: config.stack_size.max(MIN_STACK_SIZE),
@@ -226,6 +228,8 @@ impl Client {
             max_host_connections: config.max_host_connections,
             max_idle_connections: MAX_IDLE_CONNECTIONS,
             on_thread_start: None,
+            // Handles are freed and made while the engine has nothing to do.
+            on_idle: Some(Box::new(move || idle_pool.tidy())),
             epoll: config.epoll,
         })
         .map_err(unavailable)?;
@@ -239,7 +243,7 @@ impl Client {
                 is_default,
                 defaults: config.defaults.clone(),
                 engine,
-                pool: HandlePool::default(),
+                pool,
                 urls: UrlCache::default(),
                 cookies,
                 bodies: Arc::default(),

@@ -104,6 +104,9 @@ pub(crate) struct EngineConfig {
     pub max_idle_connections: usize,
     /// Runs first on the engine thread (e.g. to mark the thread).
     pub on_thread_start: Option<Box<dyn FnOnce() + Send>>,
+    /// Runs on the engine thread each time it is about to wait with nothing
+    /// to do: work that can be done ahead of the next requests.
+    pub on_idle: Option<Box<dyn FnMut() + Send>>,
     /// Drive libcurl with `curl_multi_socket_action` and epoll instead of
     /// perform/poll (see the module's documentation).
     pub epoll: bool,
@@ -142,6 +145,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
             max_host_connections,
             max_idle_connections,
             on_thread_start,
+            on_idle,
             epoll: use_epoll,
         } = config;
         let thread = std::thread::Builder::new()
@@ -222,6 +226,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                     ready: Vec::new(),
                     epoll: use_epoll,
                     cache_limit,
+                    on_idle,
                 }
                 .run();
                 drop(multi);
@@ -360,6 +365,8 @@ struct Engine<'a, H: Handler, D: Done<H>> {
     epoll: bool,
     /// CURLMOPT_MAXCONNECTS, following the transfers in flight.
     cache_limit: CacheLimit,
+    /// `EngineConfig::on_idle`; dropped if it ever panics.
+    on_idle: Option<Box<dyn FnMut() + Send>>,
 }
 
 impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
@@ -415,9 +422,25 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
         true
     }
 
+    /// Runs `on_idle` when no command is queued (before `waiting` is set:
+    /// a command sent meanwhile is seen right after).
+    fn idle(&mut self) {
+        if !self.inbox.is_empty() {
+            return;
+        }
+        if let Some(on_idle) = self.on_idle.as_mut() {
+            if catch_unwind(AssertUnwindSafe(on_idle)).is_err() {
+                // A hook that panicked once is not run again: the loop's own
+                // recovery waits, which would run it again and again.
+                self.on_idle = None;
+            }
+        }
+    }
+
     /// Perform/poll mode: waits in `curl_multi_poll` on libcurl's sockets
     /// and the wake-up eventfd, unless a command is already queued.
     fn wait_polling(&mut self) {
+        self.idle();
         self.waiting.store(true, Ordering::Relaxed);
         // Pairs with the fence in `EngineHandle::send`.
         fence(Ordering::SeqCst);
@@ -598,6 +621,7 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
     /// timeout (not at all when a command is already queued), then hands
     /// libcurl the sockets that are ready.
     fn wait(&mut self) {
+        self.idle();
         self.waiting.store(true, Ordering::Relaxed);
         // Pairs with the fence in `EngineHandle::send`: either a sender sees
         // `waiting` and wakes us, or we see its command here.
