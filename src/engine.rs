@@ -129,7 +129,13 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
         let (commands, inbox) = crossbeam_channel::unbounded();
         let waker =
             Arc::new(Waker::new().map_err(|e| format!("could not create an eventfd: {e}"))?);
-        let poller = Poller::new().map_err(|e| format!("could not create an epoll set: {e}"))?;
+        // Only an epoll engine has an epoll set; perform/poll waits in
+        // `curl_multi_poll`.
+        let poller = if config.epoll {
+            Some(Poller::new().map_err(|e| format!("could not create an epoll set: {e}"))?)
+        } else {
+            None
+        };
         // The engine thread reports that its multi handle exists. A plain
         // mutex and condvar: a blocking channel receive would leave a
         // per-thread context behind in the caller's thread.
@@ -161,14 +167,16 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                 // before the epoll set its callback writes to.
                 let mut poller = poller;
                 let waker = engine_waker;
-                poller::watch(
-                    poller.raw(),
-                    waker.raw(),
-                    Interest {
-                        read: true,
-                        write: false,
-                    },
-                );
+                if let Some(poller) = &poller {
+                    poller::watch(
+                        poller.raw(),
+                        waker.raw(),
+                        Interest {
+                            read: true,
+                            write: false,
+                        },
+                    );
+                }
                 let watched = Arc::new(Mutex::new(Watched::default()));
                 let timer = Arc::new(AtomicU64::new(NO_TIMEOUT));
                 let epoch = Instant::now();
@@ -181,9 +189,8 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                 if max_host_connections > 0 {
                     let _ = multi.set_max_host_connections(max_host_connections);
                 }
-                let epoll = poller.raw();
                 let engine_watched = Arc::clone(&watched);
-                if use_epoll {
+                if let Some(epoll) = poller.as_ref().map(Poller::raw) {
                     let _ = multi.socket_function(move |socket, events, _| {
                         let interest = if events.remove() {
                             None
@@ -215,7 +222,7 @@ impl<H: Handler + Send + 'static, D: Done<H>> EngineHandle<H, D> {
                     multi: &multi,
                     inbox: &inbox,
                     waiting: &engine_waiting,
-                    poller: &mut poller,
+                    poller: poller.as_mut(),
                     waker: &waker,
                     watched: &watched,
                     timer: &timer,
@@ -347,7 +354,8 @@ struct Engine<'a, H: Handler, D: Done<H>> {
     multi: &'a Multi,
     inbox: &'a Receiver<Command<H, D>>,
     waiting: &'a AtomicBool,
-    poller: &'a mut Poller,
+    /// The epoll set of an epoll engine (None in perform/poll mode).
+    poller: Option<&'a mut Poller>,
     waker: &'a Waker,
     /// The sockets libcurl watches; shared with its socket callback.
     watched: &'a Mutex<Watched>,
@@ -636,15 +644,20 @@ impl<H: Handler, D: Done<H>> Engine<'_, H, D> {
             Duration::ZERO
         };
         let waker = self.waker.raw();
+        let Some(poller) = self.poller.as_deref_mut() else {
+            // Not an epoll engine (cannot happen: only those call `wait`).
+            self.waiting.store(false, Ordering::Relaxed);
+            return;
+        };
+        let epoll = poller.raw();
         let mut ready = std::mem::take(&mut self.ready);
-        ready.extend(self.poller.wait(Some(timeout)).iter().map(poller::ready));
+        ready.extend(poller.wait(Some(timeout)).iter().map(poller::ready));
         self.waiting.store(false, Ordering::Relaxed);
         for socket in ready.drain(..) {
             if socket.fd == waker {
                 self.waker.clear();
                 continue;
             }
-            let epoll = self.poller.raw();
             if !crate::sync::lock(self.watched).wanted(epoll, socket.fd) {
                 continue;
             }
