@@ -68,8 +68,16 @@ mod tests {
         // Never below what is in flight plus some room.
         for in_flight in (0..=5000).rev() {
             limit.update(in_flight);
-            assert!(limit.current() >= in_flight + 512, "{in_flight}: {}", limit.current());
-            assert!(limit.current() <= in_flight + 2048, "{in_flight}: {}", limit.current());
+            assert!(
+                limit.current() >= in_flight + 512,
+                "{in_flight}: {}",
+                limit.current()
+            );
+            assert!(
+                limit.current() <= in_flight + 2048,
+                "{in_flight}: {}",
+                limit.current()
+            );
         }
         // Back to room for about `idle` idle connections.
         assert!(limit.current() <= 2048, "{}", limit.current());

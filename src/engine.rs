@@ -31,8 +31,8 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use curl::easy::{Easy2, Handler};
 use curl::multi::{Easy2Handle, Events, Multi, WaitFd};
 
-use crate::id_map::IdMap;
 use crate::connection_cache::CacheLimit;
+use crate::id_map::IdMap;
 use crate::poller::{self, Interest, Poller, Waker, Watched};
 
 /// Longest single wait when libcurl has no timeout pending: a safety net

@@ -845,7 +845,8 @@ pub(crate) fn prepare(
         .flatten();
     if let Some(shared) = shared {
         // SAFETY: live handle; the shared list lives as long as the process.
-        let code = unsafe { curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTPHEADER, shared) };
+        let code =
+            unsafe { curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTPHEADER, shared) };
         if code != curl_sys::CURLE_OK {
             return Err(setup_error(curl::Error::new(code)));
         }
