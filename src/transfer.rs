@@ -417,6 +417,15 @@ fn setup_error(error: curl::Error) -> Error {
     )
 }
 
+/// A libcurl setopt result as a setup error.
+fn setopt_result(code: curl_sys::CURLcode) -> Result<(), Error> {
+    if code == curl_sys::CURLE_OK {
+        Ok(())
+    } else {
+        Err(setup_error(curl::Error::new(code)))
+    }
+}
+
 /// POSTFIELDSIZE_LARGE and POSTFIELDS (not copied): `body` must outlive the
 /// transfer, which the collector sees to.
 fn set_post_fields(easy: &Easy2<Collector>, body: &Arc<[u8]>) -> Result<(), Error> {
@@ -437,11 +446,7 @@ fn set_post_fields(easy: &Easy2<Collector>, body: &Arc<[u8]>) -> Result<(), Erro
             code => code,
         }
     };
-    if code == curl_sys::CURLE_OK {
-        Ok(())
-    } else {
-        Err(setup_error(curl::Error::new(code)))
-    }
+    setopt_result(code)
 }
 
 /// Sets a string option by number, for options the curl crate does not wrap.
@@ -486,8 +491,6 @@ fn restrict_protocols(easy: &Easy2<Collector>) -> Result<(), Error> {
     }
 }
 
-/// The header list: the caller's headers, then the defaults they did not
-/// override; `None` when there is nothing to send beyond libcurl's own.
 /// Whether nethttp sends its own Accept-Encoding line (and libcurl decodes).
 fn sends_accept_encoding(options: &Options) -> bool {
     options.decompress()
@@ -495,6 +498,8 @@ fn sends_accept_encoding(options: &Options) -> bool {
         && !crate::transport::content_encodings().is_empty()
 }
 
+/// The header list: the caller's headers, then the defaults they did not
+/// override; `None` when there is nothing to send beyond libcurl's own.
 fn header_list(options: &Options, cookie: Option<&str>) -> Result<Option<List>, curl::Error> {
     let mut list = List::new();
     if options.header("User-Agent").is_none() {
@@ -722,10 +727,7 @@ pub(crate) fn prepare(
     // the string nor formats one from the handle (it does when either is
     // missing); 8.x formats the string from the handle but still skips the
     // parse.
-    let code = set_str_option(&easy, curl_sys::CURLOPT_URL, parsed.text());
-    if code != curl_sys::CURLE_OK {
-        return Err(setup_error(curl::Error::new(code)));
-    }
+    setopt_result(set_str_option(&easy, curl_sys::CURLOPT_URL, parsed.text()))?;
     // SAFETY: live handle; the transfer keeps `parsed` alive (in the
     // collector) for as long as libcurl may read it.
     let code = unsafe { curl_sys::curl_easy_setopt(easy.raw(), CURLOPT_CURLU, parsed.raw()) };
@@ -771,20 +773,15 @@ pub(crate) fn prepare(
     }
     // libcurl decodes only when it asked for an encoding itself; a caller's
     // own Accept-Encoding gets the bytes as sent.
-    let decoding = options.decompress()
-        && options.header("Accept-Encoding").is_none()
-        && !crate::transport::content_encodings().is_empty();
+    let decoding = sends_accept_encoding(options);
     if decoding {
         // The encodings by name, not "": libcurl would build that list
         // anew for every handle.
-        let code = set_str_option(
+        setopt_result(set_str_option(
             &easy,
             curl_sys::CURLOPT_ACCEPT_ENCODING,
             crate::transport::content_encodings_c(),
-        );
-        if code != curl_sys::CURLE_OK {
-            return Err(setup_error(curl::Error::new(code)));
-        }
+        ))?;
     }
     if streamed {
         // A streamed body is typically large: libcurl reads 64 KiB per
@@ -845,11 +842,9 @@ pub(crate) fn prepare(
         .flatten();
     if let Some(shared) = shared {
         // SAFETY: live handle; the shared list lives as long as the process.
-        let code =
-            unsafe { curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTPHEADER, shared) };
-        if code != curl_sys::CURLE_OK {
-            return Err(setup_error(curl::Error::new(code)));
-        }
+        setopt_result(unsafe {
+            curl_sys::curl_easy_setopt(easy.raw(), curl_sys::CURLOPT_HTTPHEADER, shared)
+        })?;
         return Ok(easy);
     }
     let list = libcurl_bugs::or_out_of_memory("the header list", || {
