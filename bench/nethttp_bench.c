@@ -50,6 +50,21 @@
 
 #include "nethttp.h"
 
+/* Under `valgrind --tool=callgrind` (scripts/bench.sh --callgrind) each
+ * measured round is dumped on its own, so that its instruction count leaves
+ * out start-up, warm-up and this program's statistics. Without valgrind's
+ * headers, or outside valgrind, these do nothing. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef BENCH_HAVE_CALLGRIND
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(what) ((void)(what))
+#endif
+
 #define MAX_CONC_LEVELS 16
 #define MAX_ROWS 128
 #define REQUEST_TIMEOUT_MS 120000L
@@ -1067,7 +1082,9 @@ static void compare(const char *label, struct raw_client *raw, struct job *j, en
             bool nethttp = (r % 2 == 0) == (k == 0);
             if (!(cfg.sides & (nethttp ? 1 : 2)))
                 continue;
+            CALLGRIND_ZERO_STATS;
             long conns = run_side(nethttp, mode, raw, j, &res);
+            CALLGRIND_DUMP_STATS_AT(label);
             record(nethttp ? nh : rw, j, &res, conns);
             if (j->n == 1 && j->expect_len > 0) /* a download */
                 fprintf(stderr, "  %-28s round %d %-11s %9.0f MB/s  %7.1f ms CPU, %ld minor faults%s\n",

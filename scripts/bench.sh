@@ -84,6 +84,12 @@ if [ "$curl_kind" = system ]; then
     dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 ||
         bench_install "the raw libcurl side of the benchmark links the system's libcurl" libcurl4-openssl-dev || exit 1
 fi
+# Before the build: the benchmark includes valgrind's callgrind.h to dump
+# each measured round on its own.
+if [ "$mode" = callgrind ]; then
+    nethttp_have valgrind ||
+        bench_install "its callgrind tool counts the instructions" valgrind || exit 1
+fi
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 if [ ! -e "$echo_module" ]; then
     bench_install "nginx's echo module, for the slow and held responses" libnginx-mod-http-echo ||
@@ -354,16 +360,23 @@ if [ ! -e "$echo_module" ]; then
 fi
 
 # ---------------------------------------------------------------- callgrind
-# One round of 10,000 requests plus the 1,000 of warm-up, each side alone
-# under callgrind; instructions per request include start-up (about 1,500 at
-# this size, the same for both sides).
+# One round of 10,000 requests after 1,000 of warm-up, each side alone under
+# callgrind. The benchmark dumps the measured round on its own
+# (CALLGRIND_DUMP_STATS_AT, file NAME.1): its count leaves out start-up,
+# warm-up and the program's own statistics, and covers every thread.
 if [ "$mode" = callgrind ]; then
-    nethttp_have valgrind ||
-        bench_install "its callgrind tool counts the instructions" valgrind || exit 1
     out_dir="$build_dir/callgrind"
     mkdir -p "$out_dir"
     requests=10000
-    total=$((requests + requests / 10))
+    # Instructions of the measured round: the "totals:" line of dump 1.
+    measured_round() {
+        local dump="$1.1"
+        if [ ! -s "$dump" ]; then
+            echo "bench.sh: callgrind wrote no dump of the measured round ($dump); was nethttp_bench built without valgrind/callgrind.h?" >&2
+            exit 1
+        fi
+        awk '/^totals:/ { print $2; exit }' "$dump"
+    }
     # Besides the plain raw loop, the raw loop doing what nethttp must do
     # (--raw-as-nethttp): send its Accept-Encoding line (compression is on by
     # default), and on libcurl < 8.1, where nethttp cannot reuse easy handles
@@ -380,11 +393,12 @@ if [ "$mode" = callgrind ]; then
                 raw-ae) args=(--sides raw --raw-as-nethttp accept-encoding) ;;
                 raw-ae-fresh) args=(--sides raw --raw-as-nethttp accept-encoding,fresh-handles) ;;
             esac
+            rm -f "$out_dir/callgrind.$variant.c$c.out"*
             valgrind --tool=callgrind --callgrind-out-file="$out_dir/callgrind.$variant.c$c.out" \
                 "$bench" --base "$base" --only throughput --concurrency "$c" --rounds 1 \
                 --requests "$requests" "${args[@]}" > /dev/null 2> "$out_dir/$variant.c$c.log"
-            collected=$(grep -o 'Collected : [0-9]*' "$out_dir/$variant.c$c.log" | grep -o '[0-9]*$')
-            per_request[$variant]=$((collected / total))
+            collected=$(measured_round "$out_dir/callgrind.$variant.c$c.out")
+            per_request[$variant]=$((collected / requests))
             curl_version=$(sed -n 's/^nethttp .*, libcurl \([^ ]*\) (.*/\1/p' "$out_dir/$variant.c$c.log" | head -n1)
             check_raw_curl "$curl_version"
         done
@@ -401,15 +415,15 @@ if [ "$mode" = callgrind ]; then
     done
     echo "(instructions per request; the last column compares with the raw loop + Accept-Encoding$([ "$same_work" = raw-ae-fresh ] && echo ' + a new handle per request'): libcurl $curl_version)"
     # The streamed download: a warm-up and a measured GET of /big.bin per
-    # side. Most of it is the callbacks' sum over every byte, the same work
+    # side, the measured one counted. Most of it is the callbacks' sum over every byte, the same work
     # on both sides; the difference is what nethttp adds per chunk.
     declare -A per_download=()
     for side in nethttp raw; do
+        rm -f "$out_dir/callgrind.$side.stream.out"*
         valgrind --tool=callgrind --callgrind-out-file="$out_dir/callgrind.$side.stream.out" \
             "$bench" --base "$base" --only stream --download-size "$download_size" \
             --download-rounds 1 --sides "$side" > /dev/null 2> "$out_dir/$side.stream.log"
-        collected=$(grep -o 'Collected : [0-9]*' "$out_dir/$side.stream.log" | grep -o '[0-9]*$')
-        per_download[$side]=$((collected / 2))
+        per_download[$side]=$(measured_round "$out_dir/callgrind.$side.stream.out")
     done
     echo
     echo "| Streamed download | nethttp instructions/download | raw libcurl instructions/download | nethttp / raw |"
@@ -417,7 +431,7 @@ if [ "$mode" = callgrind ]; then
     awk -v s="$((download_size >> 20)) MiB" -v n="${per_download[nethttp]}" -v r="${per_download[raw]}" \
         'BEGIN { printf "| %s | %.1fM | %.1fM | %.3f |\n", s, n / 1e6, r / 1e6, n / r }'
     echo "bench.sh: $same_curl" >&2
-    echo "bench.sh: callgrind outputs in $out_dir (callgrind_annotate --inclusive=yes FILE)" >&2
+    echo "bench.sh: callgrind outputs in $out_dir (the measured round: callgrind_annotate --inclusive=yes FILE.1)" >&2
     exit 0
 fi
 
