@@ -41,6 +41,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// the start when there is no scheme), so an `@` in a path or query stays.
 /// Bytes, as libcurl's effective URL need not be UTF-8.
 pub fn redact_url(url: &[u8]) -> Cow<'_, [u8]> {
+    // Most URLs have no userinfo at all: one scan decides.
+    if !url.contains(&b'@') {
+        return Cow::Borrowed(url);
+    }
     let start = find(url, b"://").map_or(0, |i| i + 3);
     let end = url[start..]
         .iter()

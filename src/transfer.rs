@@ -149,6 +149,18 @@ impl Collector {
     }
 }
 
+/// The status code of a status line's second word ("200", "200\r\n").
+fn status_code(word: &[u8]) -> Option<i32> {
+    match word.trim_ascii() {
+        // Three digits, as libcurl requires of a status line: no UTF-8
+        // check nor general parse needed.
+        &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_digit) => {
+            Some(i32::from(a - b'0') * 100 + i32::from(b - b'0') * 10 + i32::from(c - b'0'))
+        }
+        _ => std::str::from_utf8(word).ok()?.trim().parse().ok(),
+    }
+}
+
 impl Collector {
     /// "HTTP/1.1 200 OK", "HTTP/2 200": the status and the version.
     fn read_status_line(&mut self, line: &[u8]) {
@@ -160,11 +172,7 @@ impl Collector {
             Some(b"HTTP/3") => 30,
             _ => 0,
         };
-        self.status = words
-            .next()
-            .and_then(|w| std::str::from_utf8(w).ok())
-            .and_then(|w| w.trim().parse().ok())
-            .unwrap_or(0);
+        self.status = words.next().and_then(status_code).unwrap_or(0);
         self.saw_status_line = true;
         self.discard_body = false;
         self.plan = None;
@@ -902,6 +910,14 @@ fn set_http_version(
     Ok(())
 }
 
+/// `c_string_lossy` of a copy of `bytes`, made in one allocation of the
+/// final size (room for the NUL included).
+fn c_string_copy(bytes: &[u8]) -> CString {
+    let mut copy = Vec::with_capacity(bytes.len() + 1);
+    copy.extend_from_slice(bytes);
+    c_string_lossy(copy)
+}
+
 fn c_string_lossy(bytes: Vec<u8>) -> CString {
     CString::new(bytes).unwrap_or_else(|e| {
         let mut bytes = e.into_vec();
@@ -1151,7 +1167,10 @@ pub(crate) fn finish(
         .effective_url_bytes()
         .ok()
         .flatten()
-        .map(|u| c_string_lossy(crate::redact::redact_url(u).into_owned()))
+        .map(|u| match crate::redact::redact_url(u) {
+            std::borrow::Cow::Borrowed(u) => c_string_copy(u),
+            std::borrow::Cow::Owned(u) => c_string_lossy(u),
+        })
         .unwrap_or_default();
     let status = easy.response_code().unwrap_or(0);
     let https = url
@@ -1296,6 +1315,38 @@ pub(crate) fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_codes_read_as_the_general_parse_would() {
+        for word in [
+            &b"200"[..],
+            b"200\r\n",
+            b"404\n",
+            b" 99",
+            b"1000",
+            b"+200",
+            b"2x0",
+            b"",
+            b"007",
+        ] {
+            let general = std::str::from_utf8(word)
+                .ok()
+                .and_then(|w| w.trim().parse::<i32>().ok());
+            assert_eq!(
+                status_code(word),
+                general,
+                "{:?}",
+                String::from_utf8_lossy(word)
+            );
+        }
+        assert_eq!(status_code(b"200\r\n"), Some(200));
+    }
+
+    #[test]
+    fn effective_url_copies_keep_every_byte_but_nul() {
+        assert_eq!(c_string_copy(b"http://h/p").as_bytes(), b"http://h/p");
+        assert_eq!(c_string_copy(b"a\0b").as_bytes(), b"ab");
+    }
 
     #[test]
     fn the_shared_list_has_the_lines_a_plain_request_would_build() {

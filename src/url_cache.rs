@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_uint, CString};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{nethttp_result, Error};
@@ -261,10 +262,37 @@ pub(crate) fn resolve_location(base: &str, location: &str) -> Result<String, Err
     })
 }
 
+/// Hashes URL text eight bytes at a time. SipHash, the standard map's,
+/// costs more than the rest of a lookup; its resistance to chosen keys is
+/// not needed here, as the map never holds more than `MAX_CACHED` URLs.
+#[derive(Default)]
+struct UrlHasher(u64);
+
+impl Hasher for UrlHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        let rest = words.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        // The length keeps "ab" and "ab\0" apart.
+        let last = u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 59);
+        self.0 = (self.0.rotate_left(5) ^ last).wrapping_mul(K);
+    }
+}
+
 /// A client's parsed URLs, by their text.
 #[derive(Default)]
 pub(crate) struct UrlCache {
-    urls: Mutex<HashMap<Box<str>, Arc<ParsedUrl>>>,
+    urls: Mutex<HashMap<Box<str>, Arc<ParsedUrl>, BuildHasherDefault<UrlHasher>>>,
 }
 
 impl UrlCache {
@@ -293,6 +321,28 @@ impl UrlCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_hashes_tell_lengths_and_tails_apart() {
+        let hash = |text: &[u8]| {
+            let mut h = UrlHasher::default();
+            h.write(text);
+            h.finish()
+        };
+        let texts: [&[u8]; 6] = [
+            b"",
+            b"ab",
+            b"ab\0",
+            b"http://h/a",
+            b"http://h/b",
+            b"http://h/aaaaaaaa",
+        ];
+        for (i, a) in texts.iter().enumerate() {
+            for b in &texts[i + 1..] {
+                assert_ne!(hash(a), hash(b), "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn parses_once_and_refuses_what_libcurl_refuses() {
