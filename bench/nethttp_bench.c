@@ -508,8 +508,13 @@ static void raw_easy_init(const struct raw_client *c, struct raw_xfer *x)
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, raw_write);
     curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* The bit masks, as nethttp sets them (deprecated, still honoured, and
+     * cheaper than the names libcurl parses on every handle). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#pragma GCC diagnostic pop
     curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
