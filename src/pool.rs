@@ -110,8 +110,12 @@ impl<H: Handler + Default> HandlePool<H> {
         if handle_reuse_is_safe() {
             return;
         }
-        let retired = std::mem::take(&mut *lock(&self.retired));
-        drop(retired);
+        // One at a time, so that the list keeps its allocation.
+        loop {
+            let easy = lock(&self.retired).pop();
+            let Some(easy) = easy else { break };
+            drop(easy); // curl_easy_cleanup
+        }
         while lock(&self.fresh).len() < SPARE_FRESH {
             // Out of memory: try again at the next idle moment.
             let Ok(easy) = or_out_of_memory("an easy handle", || Easy2::new(H::default())) else {

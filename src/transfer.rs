@@ -58,7 +58,7 @@ pub struct Collector {
     /// The version of the options the handle was configured for (see `HandlePool::take`).
     options_version: u64,
     /// The method the request sends, for `Response::method`.
-    method: Cow<'static, CStr>,
+    method: Method,
     /// The URL given to libcurl with CURLOPT_CURLU, alive while it may read it.
     url: Option<Arc<ParsedUrl>>,
     /// Where a streamed body goes (the data callback); `None`: collected.
@@ -89,10 +89,19 @@ pub struct Collector {
     file_error: Option<String>,
     /// The request this transfer is for (the head's `nethttp_response_request`).
     request: RequestId,
-    /// The URL of this hop, as given.
-    url_text: String,
     /// The client's spare body buffer (see `body_cache`).
     bodies: Option<Arc<crate::body_cache::BodyCache>>,
+}
+
+/// The method a request sends. Empty by default, and borrowed: a `Cow`'s
+/// own default is an allocated empty string, and a collector is made for
+/// every request.
+struct Method(Cow<'static, CStr>);
+
+impl Default for Method {
+    fn default() -> Method {
+        Method(Cow::Borrowed(c""))
+    }
 }
 
 /// A streamed request body being sent.
@@ -124,6 +133,11 @@ pub(crate) enum Plan {
 }
 
 impl Collector {
+    /// The URL of this hop, as given ("" before `prepare` set it).
+    fn url_text(&self) -> &str {
+        self.url.as_deref().map_or("", ParsedUrl::as_str)
+    }
+
     fn add_header_line(&mut self, line: &[u8]) {
         const CONTENT_LENGTH: &[u8] = b"content-length:";
         if line.starts_with(b"HTTP/") {
@@ -228,7 +242,7 @@ impl Collector {
     fn head(&mut self) -> &Arc<Response> {
         if self.head.is_none() {
             let url =
-                c_string_lossy(crate::redact::redact_url(self.url_text.as_bytes()).into_owned());
+                c_string_lossy(crate::redact::redact_url(self.url_text().as_bytes()).into_owned());
             let head = Response::success(
                 self.request,
                 self.status,
@@ -236,7 +250,7 @@ impl Collector {
                 Vec::new(),
                 url,
             )
-            .with_method(self.method.clone())
+            .with_method(self.method.0.clone())
             .with_hops(self.policy.hops)
             .with_http_version(self.http_version);
             self.head = Some(Arc::new(head));
@@ -719,19 +733,17 @@ pub(crate) fn prepare(
     // A streamed body has no size limit of ours: nothing is held.
     collector.max_body = if streamed { None } else { options.max_body() };
     collector.options_version = options.version();
-    collector.method = method;
+    collector.method = Method(method);
     collector.upload = upload;
     if collector.bodies.is_none() {
         collector.bodies = Some(Arc::clone(resources.bodies));
     }
-    collector.url_text.clear();
-    collector.url_text.push_str(url);
     let retry = options.retry();
     collector.policy = Policy {
         max_redirects: options.max_redirects(),
         max_retries: retry.map_or(0, |r| r.max_retries),
         retry_base: retry.map_or(std::time::Duration::ZERO, |r| r.base),
-        retryable: follow::is_idempotent(collector.method.to_bytes())
+        retryable: follow::is_idempotent(collector.method.0.to_bytes())
             && !matches!(options.body_stream(), Some(BodyStream::Reader { .. })),
         hops: Hops::default(),
     };
@@ -1061,7 +1073,7 @@ pub(crate) fn store_cookies(easy: &Easy2<Collector>, jar: &crate::cookie_jar::Co
     if !has_any {
         return;
     }
-    let Some(url) = cookie_url(&collector.url_text) else {
+    let Some(url) = cookie_url(collector.url_text()) else {
         return;
     };
     let headers = crate::headers::HeaderBlock::parse(&collector.raw_headers);
@@ -1116,7 +1128,7 @@ pub(crate) fn follow_up(easy: Option<&Easy2<Collector>>, outcome: &Outcome) -> O
 /// The URL and method a finished hop was sent with.
 pub(crate) fn hop_of(easy: &Easy2<Collector>) -> (&str, &[u8]) {
     let collector = easy.get_ref();
-    (&collector.url_text, collector.method.to_bytes())
+    (collector.url_text(), collector.method.0.to_bytes())
 }
 
 /// Moves what outlives a hop (data target, request, counts so far) from a
@@ -1198,7 +1210,7 @@ pub(crate) fn finish(
             };
             return Box::new(
                 Response::failed(id, failure, url)
-                    .with_method(collector.method)
+                    .with_method(collector.method.0)
                     .with_timings(timings)
                     .with_hops(hops),
             );
@@ -1213,7 +1225,7 @@ pub(crate) fn finish(
             };
             return Box::new(
                 Response::failed(id, failure, url)
-                    .with_method(collector.method)
+                    .with_method(collector.method.0)
                     .with_hops(hops),
             );
         }
@@ -1310,7 +1322,7 @@ pub(crate) fn finish(
     };
     Box::new(
         response
-            .with_method(collector.method)
+            .with_method(collector.method.0)
             .with_timings(timings)
             .with_hops(hops),
     )

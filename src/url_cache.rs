@@ -65,6 +65,8 @@ pub(crate) struct ParsedUrl {
     /// The URL as given, for CURLOPT_URL (set beside the handle, so that
     /// libcurl 7.x neither parses it again nor formats it from the handle).
     text: CString,
+    /// The same, as text (the transfer's cookie, redirect and retry logic).
+    source: Box<str>,
 }
 
 // SAFETY: the handle is never changed after `parse`, and libcurl only reads
@@ -85,7 +87,11 @@ impl ParsedUrl {
                 "libcurl could not allocate a URL handle",
             ));
         }
-        let parsed = ParsedUrl { handle, text };
+        let parsed = ParsedUrl {
+            handle,
+            text,
+            source: url.into(),
+        };
         // SAFETY: live handle; libcurl copies the string.
         let code = unsafe {
             curl_url_set(
@@ -124,6 +130,11 @@ impl ParsedUrl {
     /// The URL as given, for `CURLOPT_URL`.
     pub(crate) fn text(&self) -> &std::ffi::CStr {
         &self.text
+    }
+
+    /// The URL as given.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.source
     }
 }
 
