@@ -414,6 +414,17 @@ if [ "$mode" = callgrind ]; then
                      c, n / 1000, r / 1000, n / r, ae / 1000, aef / 1000, n / same }'
     done
     echo "(instructions per request; the last column compares with the raw loop + Accept-Encoding$([ "$same_work" = raw-ae-fresh ] && echo ' + a new handle per request'): libcurl $curl_version)"
+    # The same counts split by library: libcurl's work, libc's (malloc,
+    # memset, ...), and each side's own code.
+    for c in 1 50; do
+        echo
+        echo "By library, GET 64 bytes, c=$c, instructions per request:"
+        python3 bench/callgrind_by_library.py "$requests" \
+            "nethttp=$out_dir/callgrind.nethttp.c$c.out.1" \
+            "raw=$out_dir/callgrind.raw.c$c.out.1" \
+            "raw + Accept-Encoding=$out_dir/callgrind.raw-ae.c$c.out.1" \
+            "raw + Accept-Encoding + a new handle per request=$out_dir/callgrind.raw-ae-fresh.c$c.out.1"
+    done
     # The streamed download: a warm-up and a measured GET of /big.bin per
     # side, the measured one counted. Most of it is the callbacks' sum over every byte, the same work
     # on both sides; the difference is what nethttp adds per chunk.
